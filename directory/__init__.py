@@ -1,0 +1,49 @@
+"""Annuaire des solidarités du Cantal: Flask application factory."""
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Create and configure the app (flaskr style, plus FLASK_* environment)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(
+        SECRET_KEY="dev",
+        DATABASE=os.path.join(app.instance_path, "directory.db"),
+        DATA_DIR=os.path.join(os.path.dirname(app.root_path), "data"),
+        TERRITOIRE="15",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        IMPORT_MAX_BYTES=2 * 1024 * 1024,
+        IMPORT_MAX_ROWS=5000,
+        GEOCODER="offline",
+        BAN_DOMAIN="data.geopf.fr/geocodage",
+        GEOCODER_USER_AGENT="annuaire-solidarites-cantal",
+        MAP_TILES_URL="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        MAP_TILES_ATTRIBUTION=(
+            '&copy; <a href="https://www.openstreetmap.org/copyright">'
+            "les contributeurs d’OpenStreetMap</a>"
+        ),
+        MAP_CENTER=(45.03, 2.67),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env()
+    else:
+        app.config.update(test_config)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import cli, db, public
+
+    db.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(public.bp)
+    return app

@@ -1,0 +1,237 @@
+"""Command-line interface: `flask --app directory <command>` (thin wrappers)."""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from werkzeug.security import generate_password_hash
+
+from . import importer, schema, seed
+from .csv_export import export_rows
+from .db import get_db
+from .engine import get_gazetteer, prepare_import
+from .geocoding import CommuneError, make_geocoder
+from .importer import ImportRefused, now
+
+
+def init_db(db):
+    """Create or migrate the schema, then load data/ into an empty database."""
+    schema.apply(db)
+    data_dir = Path(current_app.config["DATA_DIR"])
+    counts = seed.load_reference_data(db, data_dir)
+    report = None
+    if not db["services"].count:
+        data = (data_dir / "services.csv").read_bytes()
+        report = prepare_import(
+            db, data, "data/services.csv", max_rows=100_000, max_bytes=len(data) + 1
+        )
+        if report.ok:
+            importer.apply(db, report, user="init-db")
+    return counts, report
+
+
+@click.command("init-db")
+def init_db_command():
+    """Crée la base (schéma, communes, besoins) et charge data/services.csv si elle
+    est vide. Sans effet sur une base déjà remplie."""
+    db = get_db()
+    counts, report = init_db(db)
+    click.echo(f"Base prête : {current_app.config['DATABASE']}")
+    for name, count in counts.items():
+        click.echo(f"  {count} {name} chargés.")
+    if report is not None:
+        click.echo(importer.format_report(report, dry_run=False))
+        if not report.ok:
+            sys.exit(1)
+
+
+@click.command("import-csv")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--dry-run", is_flag=True, help="Vérifie le fichier sans rien enregistrer."
+)
+@click.option(
+    "--structure",
+    "structures",
+    multiple=True,
+    help="N'accepte que les lignes de cette structure (répétable).",
+)
+@click.option(
+    "--utilisateur",
+    default="cli",
+    show_default=True,
+    help="Nom inscrit dans le journal des imports.",
+)
+def import_csv_command(path, dry_run, structures, utilisateur):
+    """Importe un fichier de services (CSV ou XLSX) et affiche le rapport.
+
+    Code de sortie 0 si l'import est appliqué (ou si l'essai à blanc est propre),
+    1 en cas d'erreurs bloquantes : rien n'est alors enregistré."""
+    db = get_db()
+    schema.apply(db)
+    data = Path(path).read_bytes()
+    estimate = data.count(b"\n")
+    bar = None
+    if estimate > 2000 and sys.stdout.isatty() or os.environ.get("DIRECTORY_PROGRESS"):
+        bar = click.progressbar(length=estimate, label="Vérification", file=sys.stderr)
+    with bar if bar else _nullcontext():
+        report = prepare_import(
+            db,
+            data,
+            Path(path).name,
+            allowed_structures=set(structures) or None,
+            progress=bar.update if bar else None,
+        )
+    if report.ok and not dry_run and (report.new or report.changed):
+        importer.apply(
+            db,
+            report,
+            user=utilisateur,
+            structure_id=structures[0] if len(structures) == 1 else None,
+        )
+    click.echo(importer.format_report(report, dry_run=dry_run))
+    sys.exit(0 if report.ok else 1)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+@click.command("export-csv")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--avec-fermes", is_flag=True, help="Inclut les services fermés.")
+def export_csv_command(path, avec_fermes):
+    """Exporte les services en CSV pour Excel (séparateur ;, UTF-8 avec BOM)."""
+    db = get_db()
+    where = None if avec_fermes else "statut != 'ferme'"
+    rows = db["services"].rows_where(where, order_by="id")
+    rows = list(rows)
+    Path(path).write_bytes(export_rows(rows))
+    click.echo(f"{len(rows)} services exportés dans {path}.")
+
+
+@click.command("geocode")
+@click.option(
+    "--missing-only", is_flag=True, help="Seulement les services sans coordonnées."
+)
+@click.option("--dry-run", is_flag=True, help="Affiche sans enregistrer.")
+def geocode_command(missing_only, dry_run):
+    """Recalcule les coordonnées des services (hors coordonnées saisies à la main)."""
+    db = get_db()
+    geocoder = make_geocoder(current_app.config, get_gazetteer(db), db=db)
+    where = (
+        "latitude is null or longitude is null"
+        if missing_only
+        else "coalesce(precision_geo, '') != 'manuel' or latitude is null"
+    )
+    updates, failures = [], []
+    for row in db["services"].rows_where(where, order_by="id"):
+        try:
+            match = geocoder.locate(row["commune"], row["code_postal"], row["adresse"])
+        except CommuneError as exc:
+            failures.append(f"{row['id']} : {exc.message}")
+            continue
+        point = (match.latitude, match.longitude, match.precision)
+        if point != (row["latitude"], row["longitude"], row["precision_geo"]):
+            updates.append((row["id"], point))
+    if not dry_run:
+        with db.atomic():
+            for service_id, (lat, lon, precision) in updates:
+                db["services"].update(
+                    service_id,
+                    {
+                        "latitude": lat,
+                        "longitude": lon,
+                        "precision_geo": precision,
+                        "modifie_le": now(),
+                    },
+                )
+    for failure in failures:
+        click.echo(f"  ! {failure}")
+    verb = "à mettre à jour" if dry_run else "mis à jour"
+    click.echo(f"{len(updates)} services {verb}, {len(failures)} non localisés.")
+    sys.exit(1 if failures else 0)
+
+
+@click.command("create-partner")
+@click.argument("email")
+@click.option(
+    "--structure",
+    "structures",
+    multiple=True,
+    required=True,
+    help="Identifiant de la structure gérée (répétable).",
+)
+@click.option("--admin", is_flag=True, help="Compte de l'équipe du Département.")
+@click.password_option(
+    "--password", prompt="Mot de passe", confirmation_prompt="Confirmez le mot de passe"
+)
+def create_partner_command(email, structures, admin, password):
+    """Crée un compte partenaire rattaché à une ou plusieurs structures."""
+    db = get_db()
+    email = email.strip().lower()
+    missing = [s for s in structures if not db["structures"].count_where("id = ?", [s])]
+    if missing:
+        raise click.ClickException(
+            "Structure inconnue : "
+            + ", ".join(missing)
+            + ". Importez d'abord ses services ou vérifiez l'identifiant."
+        )
+    if db["users"].count_where("email = ?", [email]):
+        raise click.ClickException(f"Un compte existe déjà pour {email}.")
+    if len(password) < 10:
+        raise click.ClickException(
+            "Le mot de passe doit compter au moins 10 caractères."
+        )
+    with db.atomic():
+        user_id = (
+            db["users"]
+            .insert(
+                {
+                    "email": email,
+                    "password_hash": generate_password_hash(password),
+                    "is_admin": int(admin),
+                    "actif": 1,
+                    "cree_le": now(),
+                }
+            )
+            .last_pk
+        )
+        db["user_structures"].insert_all(
+            {"user_id": user_id, "structure_id": s} for s in structures
+        )
+    role = "administrateur" if admin else "partenaire"
+    click.echo(f"Compte {role} créé pour {email} ({', '.join(structures)}).")
+
+
+@click.command("undo-import")
+@click.argument("import_id", type=int)
+def undo_import_command(import_id):
+    """Annule un import entier et rétablit les fiches telles qu'avant."""
+    try:
+        count = importer.undo(get_db(), import_id)
+    except ImportRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Import n°{import_id} annulé ({count} modifications défaites).")
+
+
+COMMANDS = [
+    init_db_command,
+    import_csv_command,
+    export_csv_command,
+    geocode_command,
+    create_partner_command,
+    undo_import_command,
+]
+
+
+def init_app(app):
+    """Register the commands on the app."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,361 @@
+"""Read a partner file (CSV or XLSX bytes) into raw rows. No Flask imports.
+
+bytes → decode (BOM → strict UTF-8 → strict cp1252 → detector) → delimiter from
+the header line → header normalisation → rows keyed by canonical column names,
+each with its spreadsheet line number (header = line 1).
+"""
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from .report import Issue
+from .schema import SERVICE_COLUMNS
+
+REQUIRED_COLUMNS = [
+    "id",
+    "nom",
+    "description",
+    "structure_id",
+    "structure_nom",
+    "besoins",
+    "frais",
+    "modalites_acces",
+    "code_postal",
+    "commune",
+    "date_maj",
+]
+IGNORE_COLUMN = "__ignore__"
+DELIMITERS = {",": "« , » (virgule)", ";": "« ; » (point-virgule)", "\t": "tabulation"}
+
+# Header spellings seen in partner spreadsheets → canonical column.
+HEADER_ALIASES = {
+    "identifiant": "id",
+    "nom_du_service": "nom",
+    "service": "nom",
+    "structure": "structure_nom",
+    "nom_de_la_structure": "structure_nom",
+    "besoin": "besoins",
+    "thematique": "thematiques",
+    "public": "publics",
+    "modalites": "modalites_acces",
+    "modalite_d_acces": "modalites_acces",
+    "modalites_d_acces": "modalites_acces",
+    "conditions": "conditions_acces",
+    "mode_d_accueil": "modes_accueil",
+    "modes_d_accueil": "modes_accueil",
+    "langue": "langues",
+    "cp": "code_postal",
+    "code_commune": "code_insee",
+    "ville": "commune",
+    "lat": "latitude",
+    "lon": "longitude",
+    "lng": "longitude",
+    "tel": "telephone",
+    "telephone_fixe": "telephone",
+    "numero_de_telephone": "telephone",
+    "email": "courriel",
+    "e_mail": "courriel",
+    "mail": "courriel",
+    "adresse_electronique": "courriel",
+    "site": "site_web",
+    "site_internet": "site_web",
+    "horaires_d_ouverture": "horaires",
+    "date_de_mise_a_jour": "date_maj",
+    "mise_a_jour": "date_maj",
+}
+
+
+@dataclass
+class Table:
+    """What a file holds: canonical headers, data rows and reading issues."""
+
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # (line number, {column: text})
+    issues: list = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    format: str = "csv"
+
+    @property
+    def blocked(self):
+        return any(issue.blocking for issue in self.issues)
+
+
+def normalize_header(text):
+    """Canonical column key: no accents, lower case, `_` between words."""
+    text = unicodedata.normalize("NFKD", str(text or ""))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    if text.strip() == IGNORE_COLUMN:
+        return IGNORE_COLUMN
+    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    return HEADER_ALIASES.get(text, text)
+
+
+def clean_cell(value):
+    """Text of a cell: non-breaking and odd spaces become spaces, then trimmed."""
+    if value is None:
+        return ""
+    text = str(value).replace("\u00a0", " ").replace("\u202f", " ")
+    text = text.replace("\ufeff", "").strip()
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]  # our own export's guard against formula injection
+    return text
+
+
+def decode(data):
+    """Decode bytes as BOM-marked, strict UTF-8, strict cp1252, else detected."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "UTF-8 (avec BOM)"
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[2:].decode(codec, errors="replace"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None, None
+    return str(best), best.encoding
+
+
+def looks_binary(data):
+    """True for files that are not text: NUL bytes or many control characters."""
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) * 0.05
+
+
+def sniff_delimiter(header_line):
+    """The delimiter is the most frequent of , ; TAB in the header line."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_file(data, filename="", *, max_bytes, max_rows):
+    """Read bytes into a Table; blocking issues stop before any validation."""
+    table = Table()
+    size_mb = len(data) / 1024 / 1024
+    if len(data) > max_bytes:
+        table.issues.append(
+            Issue.file(
+                f"Le fichier pèse {size_mb:.1f} Mo, au-delà de la limite de "
+                f"{max_bytes / 1024 / 1024:.0f} Mo. Découpez-le en plusieurs fichiers "
+                "(par structure, par exemple)."
+            )
+        )
+        return table
+    if not data.strip():
+        table.issues.append(
+            Issue.file(
+                "Le fichier est vide. Exportez votre tableau en CSV ou XLSX "
+                "avec la ligne d'en-tête et au moins une ligne de service."
+            )
+        )
+        return table
+    if data.startswith(b"PK\x03\x04"):
+        table.format = "xlsx"
+        raw_rows = _read_xlsx(data, table)
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        table.issues.append(
+            Issue.file(
+                "Ce fichier est au format Excel 97-2003 (.xls), non pris en charge. "
+                "Enregistrez-le au format .xlsx ou CSV puis recommencez."
+            )
+        )
+        return table
+    else:
+        raw_rows = _read_csv(data, table)
+    if raw_rows is None:
+        return table
+    _build_rows(raw_rows, table, max_rows)
+    return table
+
+
+def _read_csv(data, table):
+    if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        table.issues.append(
+            Issue.file(
+                "Ce fichier n'est pas un fichier texte CSV ni un classeur XLSX "
+                "(contenu binaire illisible). Exportez votre tableau en CSV "
+                "(« CSV UTF-8 » ou « CSV séparateur point-virgule ») ou en XLSX."
+            )
+        )
+        return None
+    text, encoding = decode(data)
+    if text is None:
+        table.issues.append(
+            Issue.file("Encodage du fichier illisible : enregistrez-le en CSV UTF-8.")
+        )
+        return None
+    table.encoding = encoding
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    table.delimiter = sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
+    # A spreadsheet row is a CSV record, even when a cell spans several lines.
+    rows = []
+    try:
+        for number, row in enumerate(reader, start=1):
+            rows.append((number, row))
+        return rows
+    except csv.Error as exc:
+        table.issues.append(
+            Issue(
+                line=len(rows) + 1,
+                message=f"ligne illisible ({exc}) : vérifiez les guillemets.",
+            )
+        )
+        return None
+
+
+def _read_xlsx(data, table):
+    from openpyxl import load_workbook
+
+    table.encoding = "XLSX"
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        table.issues.append(
+            Issue.file(
+                "Le classeur XLSX est illisible ou endommagé "
+                f"({type(exc).__name__}). Ouvrez-le et enregistrez-le à nouveau."
+            )
+        )
+        return None
+    sheet = workbook["Services"] if "Services" in workbook.sheetnames else None
+    sheet = sheet or workbook.worksheets[0]
+    rows = [
+        (number, [_xlsx_cell(value) for value in values])
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+    ]
+    workbook.close()
+    return rows
+
+
+def _xlsx_cell(value):
+    """Spreadsheet cell → text the validators understand."""
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _build_rows(raw_rows, table, max_rows):
+    raw_rows = [(n, [clean_cell(c) for c in row]) for n, row in raw_rows]
+    while raw_rows and not any(raw_rows[0][1]):
+        raw_rows.pop(0)
+    if not raw_rows:
+        table.issues.append(Issue.file("Le fichier est vide."))
+        return
+    header_line, header = raw_rows[0]
+    while header and not header[-1]:
+        header.pop()
+    columns = [normalize_header(h) for h in header]
+    known = set(SERVICE_COLUMNS) | {IGNORE_COLUMN}
+    seen = {}
+    for position, (title, column) in enumerate(zip(header, columns, strict=True)):
+        if not column:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    message=f"la colonne n°{position + 1} n'a pas de titre : "
+                    "ses valeurs seront ignorées.",
+                    blocking=False,
+                )
+            )
+        elif column in seen:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    column=column,
+                    message=f"colonne « {title} » présente deux fois "
+                    f"(colonnes n°{seen[column] + 1} et n°{position + 1}) : "
+                    "supprimez l'une des deux.",
+                )
+            )
+        elif column not in known:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    column=title,
+                    message=f"colonne « {title} » inconnue : elle sera ignorée.",
+                    blocking=False,
+                )
+            )
+        seen.setdefault(column, position)
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        names = ", ".join(f"« {c} »" for c in missing)
+        hint = ""
+        if len(columns) == 1 and table.delimiter:
+            hint = (
+                " Une seule colonne a été lue : le séparateur du fichier "
+                "est-il bien la virgule, le point-virgule ou la tabulation ?"
+            )
+        table.issues.append(
+            Issue.file(
+                f"Colonne{'s' if len(missing) > 1 else ''} obligatoire"
+                f"{'s' if len(missing) > 1 else ''} absente"
+                f"{'s' if len(missing) > 1 else ''} : {names}. "
+                f"La ligne 1 doit porter les noms de colonnes du modèle.{hint}"
+            )
+        )
+    table.columns = [c for c in columns if c in known and c != IGNORE_COLUMN]
+    if table.blocked:
+        return
+    width = len(columns)
+    for number, cells in raw_rows[1:]:
+        if not any(cells):
+            continue
+        if len(cells) > width:
+            if any(cells[width:]):
+                table.issues.append(
+                    Issue(
+                        line=number,
+                        message=f"la ligne contient {len(cells)} cellules alors que "
+                        f"l'en-tête compte {width} colonnes : une cellule contient "
+                        "sans doute un séparateur non protégé par des guillemets.",
+                    )
+                )
+                continue
+            cells = cells[:width]
+        cells = cells + [""] * (width - len(cells))
+        record = {}
+        for column, value in zip(columns, cells, strict=True):
+            if column in known and column not in record:
+                record[column] = value
+        if record.pop(IGNORE_COLUMN, ""):
+            continue
+        table.rows.append((number, record))
+        if len(table.rows) > max_rows:
+            table.issues.append(
+                Issue.file(
+                    f"Le fichier compte plus de {max_rows} lignes de services, "
+                    "la limite d'un import. Découpez-le en plusieurs fichiers."
+                )
+            )
+            table.rows = []
+            return
+    if not table.rows and not table.blocked:
+        table.issues.append(
+            Issue.file(
+                "Le fichier ne contient que la ligne d'en-tête : "
+                "aucune ligne de service à importer."
+            )
+        )

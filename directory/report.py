@@ -1,0 +1,73 @@
+"""Import issues and the French, grouped report. No Flask imports."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: where (spreadsheet line, column), what, and a suggestion."""
+
+    message: str
+    line: int | None = None
+    column: str | None = None
+    suggestion: str | None = None
+    blocking: bool = True
+
+    @classmethod
+    def file(cls, message):
+        """A blocking problem with the whole file."""
+        return cls(message=message)
+
+    @property
+    def text(self):
+        """Message with its suggestion, as shown to the partner."""
+        if self.suggestion:
+            return f"{self.message} — vouliez-vous dire « {self.suggestion} » ?"
+        return self.message
+
+
+def line_ranges(lines):
+    """[3, 4, 5, 6, 7, 12] → 'lignes 3 à 7, 12'; [4] → 'ligne 4'."""
+    lines = sorted(set(lines))
+    parts, start = [], None
+    for index, line in enumerate(lines):
+        if start is None:
+            start = line
+        nxt = lines[index + 1] if index + 1 < len(lines) else None
+        if nxt != line + 1:
+            parts.append(str(start) if start == line else f"{start} à {line}")
+            start = None
+    word = "ligne" if len(lines) == 1 else "lignes"
+    return f"{word} {', '.join(parts)}"
+
+
+def group(issues):
+    """Group identical messages: [(where, text)] in first-seen order."""
+    groups = {}
+    for issue in issues:
+        key = (issue.column, issue.text)
+        groups.setdefault(key, []).append(issue.line)
+    result = []
+    for (column, text), lines in groups.items():
+        where = []
+        known = [n for n in lines if n is not None]
+        if known:
+            where.append(line_ranges(known))
+        if column:
+            where.append(f"colonne {column}")
+        result.append((" · ".join(where), text))
+    return result
+
+
+def format_lines(issues, limit=200):
+    """Grouped issues as text lines: 'lignes 3 à 7 · colonne besoins · …'."""
+    out = []
+    for where, text in group(issues)[:limit]:
+        out.append(f"{where} · {text}" if where else text)
+    return out
+
+
+def plural(count, singular, plural_form=None):
+    """'1 service', '3 services' (French plural with an optional irregular form)."""
+    word = singular if count <= 1 else plural_form or singular + "s"
+    return f"{count} {word}"

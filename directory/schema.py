@@ -1,0 +1,160 @@
+"""Schema as code: sqlite-utils migrations. Append only; never edit a merged step."""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("directory")
+
+# Columns of data/services.csv (SPEC §2.1), in file order.
+SERVICE_COLUMNS = {
+    "id": str,
+    "statut": str,
+    "nom": str,
+    "description": str,
+    "structure_id": str,
+    "structure_nom": str,
+    "besoins": str,
+    "thematiques": str,
+    "publics": str,
+    "age_min": int,
+    "age_max": int,
+    "frais": str,
+    "frais_precisions": str,
+    "modalites_acces": str,
+    "conditions_acces": str,
+    "modes_accueil": str,
+    "langues": str,
+    "adresse": str,
+    "complement_adresse": str,
+    "code_postal": str,
+    "commune": str,
+    "code_insee": str,
+    "latitude": float,
+    "longitude": float,
+    "telephone": str,
+    "courriel": str,
+    "site_web": str,
+    "lien_mobilisation": str,
+    "horaires": str,
+    "horaires_precisions": str,
+    "zone_eligibilite": str,
+    "date_maj": str,
+    "source": str,
+}
+# Columns the application derives; they are not in the CSV file.
+DERIVED_COLUMNS = {
+    "precision_geo": str,
+    "besoins_libelles": str,
+    "cree_le": str,
+    "modifie_le": str,
+}
+FTS_COLUMNS = ["nom", "description", "structure_nom", "commune", "besoins_libelles"]
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@migrations()
+def m001_initial(db):
+    """Services, needs, structures, gazetteer, imports and audit trail."""
+    db["services"].create(
+        {**SERVICE_COLUMNS, **DERIVED_COLUMNS},
+        pk="id",
+        not_null={"nom", "structure_id", "statut"},
+    )
+    db["services"].create_index(["structure_id"])
+    db["services"].create_index(["code_insee"])
+    db["services"].create_index(["statut", "latitude", "longitude"])
+    db["services"].enable_fts(FTS_COLUMNS, tokenize=FTS_TOKENIZE, create_triggers=True)
+    db["service_besoins"].create(
+        {"service_id": str, "besoin": str}, pk=("service_id", "besoin")
+    )
+    db["service_besoins"].create_index(["besoin", "service_id"])
+    db["besoins"].create(
+        {
+            "slug": str,
+            "libelle": str,
+            "description": str,
+            "ordre": int,
+            "couleur": str,
+            "icone": str,
+            "thematique_defaut": str,
+            "thematiques_couvertes": str,
+        },
+        pk="slug",
+    )
+    db["structures"].create(
+        {"id": str, "nom": str, "actif": int, "cree_le": str, "modifie_le": str},
+        pk="id",
+        defaults={"actif": 1},
+    )
+    db["communes"].create(
+        {
+            "code_insee": str,
+            "nom": str,
+            "departement": str,
+            "codes_postaux": str,
+            "latitude": float,
+            "longitude": float,
+            "population": int,
+            "statut": str,
+            "code_insee_actuel": str,
+        }
+    )
+    db["communes"].create_index(["code_insee"])
+    db["communes"].create_index(["departement"])
+    db["users"].create(
+        {
+            "id": int,
+            "email": str,
+            "password_hash": str,
+            "is_admin": int,
+            "actif": int,
+            "cree_le": str,
+        },
+        pk="id",
+        defaults={"is_admin": 0, "actif": 1},
+    )
+    db["users"].create_index(["email"], unique=True)
+    db["user_structures"].create(
+        {"user_id": int, "structure_id": str}, pk=("user_id", "structure_id")
+    )
+    db["imports"].create(
+        {
+            "id": int,
+            "utilisateur": str,
+            "structure_id": str,
+            "fichier": str,
+            "sha256": str,
+            "taille": int,
+            "cree_le": str,
+            "lignes": int,
+            "nouveaux": int,
+            "modifies": int,
+            "inchanges": int,
+            "fermes": int,
+            "statut": str,
+            "annule_le": str,
+        },
+        pk="id",
+    )
+    db["changes"].create(
+        {
+            "id": int,
+            "import_id": int,
+            "service_id": str,
+            "action": str,
+            "champ": str,
+            "avant": str,
+            "apres": str,
+        },
+        pk="id",
+    )
+    db["changes"].create_index(["import_id"])
+    db["changes"].create_index(["service_id"])
+    db["geocode_cache"].create(
+        {"cle": str, "reponse": str, "cree_le": str}, pk="cle", if_not_exists=True
+    )
+
+
+def apply(db):
+    """Apply pending migrations (idempotent) and switch the file to WAL."""
+    migrations.apply(db)
+    db.enable_wal()
