@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.security import generate_password_hash
 
 from . import importer, schema, seed
@@ -33,6 +34,7 @@ def init_db(db):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Crée la base (schéma, communes, besoins) et charge data/services.csv si elle
     est vide. Sans effet sur une base déjà remplie."""
@@ -48,6 +50,7 @@ def init_db_command():
 
 
 @click.command("import-csv")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--dry-run", is_flag=True, help="Vérifie le fichier sans rien enregistrer."
@@ -104,6 +107,7 @@ class _nullcontext:
 
 
 @click.command("export-csv")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @click.option("--avec-fermes", is_flag=True, help="Inclut les services fermés.")
 def export_csv_command(path, avec_fermes):
@@ -117,6 +121,7 @@ def export_csv_command(path, avec_fermes):
 
 
 @click.command("geocode")
+@with_appcontext
 @click.option(
     "--missing-only", is_flag=True, help="Seulement les services sans coordonnées."
 )
@@ -160,6 +165,7 @@ def geocode_command(missing_only, dry_run):
 
 
 @click.command("create-partner")
+@with_appcontext
 @click.argument("email")
 @click.option(
     "--structure",
@@ -211,6 +217,7 @@ def create_partner_command(email, structures, admin, password):
 
 
 @click.command("undo-import")
+@with_appcontext
 @click.argument("import_id", type=int)
 def undo_import_command(import_id):
     """Annule un import entier et rétablit les fiches telles qu'avant."""

@@ -1,0 +1,163 @@
+"""CLI commands through Flask's runner, and a real `flask` process for env config."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import DATA, ROOT
+from werkzeug.security import check_password_hash
+
+from directory import create_app
+from directory.cli import COMMANDS
+from directory.db import get_db
+
+
+def test_init_db_builds_everything_from_data(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "new.db")})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "34902 communes chargés." in result.output
+    assert "16 besoins chargés." in result.output
+    with app.app_context():
+        db = get_db()
+        assert db["services"].count >= 35
+        assert db.journal_mode == "wal"
+    again = app.test_cli_runner().invoke(args=["init-db"])
+    assert again.exit_code == 0
+    assert "chargés" not in again.output  # an existing database is left alone
+
+
+def test_import_dry_run_of_seed_is_clean(empty_app):
+    result = empty_app.test_cli_runner().invoke(
+        args=["import-csv", str(DATA / "services.csv"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Erreurs bloquantes" not in result.output
+    assert "Essai à blanc : rien n'a été enregistré." in result.output
+    with empty_app.app_context():
+        assert get_db()["services"].count == 0
+
+
+def test_import_with_errors_exits_1_and_writes_nothing(runner, app, tmp_path):
+    bad = tmp_path / "mauvais.csv"
+    text = (DATA / "services.csv").read_text(encoding="utf-8")
+    header, first, *_ = text.splitlines()
+    bad.write_text(header + "\n" + first.replace("acces-aux-droits", "logment", 1)
+                   .replace(first.split(",")[0], "nouveau--service", 1) + "\n",
+                   encoding="utf-8")
+    with app.app_context():
+        before = get_db()["services"].count
+    result = runner.invoke(args=["import-csv", str(bad)])
+    assert result.exit_code == 1
+    assert "Erreurs bloquantes (1)" in result.output
+    assert "ligne 2 · colonne besoins · « logment » : inconnu." in result.output
+    assert "Aucune modification enregistrée" in result.output
+    with app.app_context():
+        assert get_db()["services"].count == before
+
+
+def test_import_restricted_to_a_structure(runner, tmp_path):
+    result = runner.invoke(args=["import-csv", str(DATA / "services.csv"),
+                                 "--structure", "anef-cantal", "--dry-run"])
+    assert result.exit_code == 1
+    assert "n'est pas rattachée à votre compte" in result.output
+
+
+def test_export_then_reimport_changes_nothing(runner, app, tmp_path):
+    out = tmp_path / "export.csv"
+    result = runner.invoke(args=["export-csv", str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid;statut;nom;")
+    assert b"\r\n" in data
+    assert b"04 71 " in data and b"+334" not in data
+    result = runner.invoke(args=["import-csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Aucune modification : la base est déjà à jour." in result.output
+
+
+def test_undo_import_command(runner, app):
+    with app.app_context():
+        import_id = get_db()["imports"].count
+    result = runner.invoke(args=["undo-import", str(import_id)])
+    assert result.exit_code == 0, result.output
+    assert f"Import n°{import_id} annulé" in result.output
+    with app.app_context():
+        assert get_db()["services"].count == 0
+    result = runner.invoke(args=["undo-import", str(import_id)])
+    assert result.exit_code == 1
+    assert "déjà été annulé" in result.output
+    result = runner.invoke(args=["undo-import", "999"])
+    assert "introuvable" in result.output
+
+
+def test_geocode_missing_only(runner, app):
+    with app.app_context():
+        db = get_db()
+        row = next(db["services"].rows_where("precision_geo = 'commune'"))
+        db["services"].update(row["id"], {"latitude": None, "longitude": None})
+    result = runner.invoke(args=["geocode", "--missing-only", "--dry-run"])
+    assert "1 services à mettre à jour" in result.output
+    result = runner.invoke(args=["geocode", "--missing-only"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        again = get_db()["services"].get(row["id"])
+        assert (again["latitude"], again["longitude"]) == (
+            row["latitude"], row["longitude"])
+
+
+def test_create_partner_hashes_password(runner, app):
+    result = runner.invoke(
+        args=["create-partner", "Accueil@ANEF15.example", "--structure", "anef-cantal"],
+        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db = get_db()
+        user = next(db["users"].rows_where("email = ?", ["accueil@anef15.example"]))
+        assert user["password_hash"] != "un-mot-de-passe-solide"
+        assert check_password_hash(user["password_hash"], "un-mot-de-passe-solide")
+        assert [r["structure_id"] for r in db["user_structures"].rows] == [
+            "anef-cantal"]
+    again = runner.invoke(
+        args=["create-partner", "accueil@anef15.example", "--structure", "anef-cantal"],
+        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n")
+    assert again.exit_code == 1 and "existe déjà" in again.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create-partner", "x@example.org", "--structure", "inconnue"],
+     "Structure inconnue : inconnue"),
+    (["create-partner", "x@example.org", "--structure", "anef-cantal"],
+     "au moins 10 caractères"),
+])
+def test_create_partner_refusals(runner, args, message):
+    result = runner.invoke(args=args, input="court\ncourt\n")
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_command_has_french_help_and_is_in_readme(runner, command):
+    result = runner.invoke(args=[command.name, "--help"])
+    assert result.exit_code == 0
+    assert command.help and len(command.help) > 20
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`{command.name}" in readme
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_make_test():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make run" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_flask_database_environment_variable(tmp_path):
+    """FLASK_DATABASE chooses the database for every command (from_prefixed_env)."""
+    target = tmp_path / "ailleurs.db"
+    env = dict(os.environ, FLASK_DATABASE=str(target))
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "directory", "init-db"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert str(target) in result.stdout
+    assert target.exists()
