@@ -40,10 +40,14 @@ def create_app(test_config=None):
         app.config.update(test_config)
 
     os.makedirs(app.instance_path, exist_ok=True)
+    app.json.ensure_ascii = False  # French text stays readable in the API
+    app.json.sort_keys = False  # keep the field order of SPEC §5
 
-    from . import cli, db, public
+    from . import api, cli, db, exports, public
 
     db.init_app(app)
     cli.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(public.bp)
     return app

@@ -1,26 +1,44 @@
 """Glue between the Flask app and the import engine (config, cached gazetteer)."""
 
+import datetime
+
 from flask import current_app
 
-from . import importer
+from . import hours, importer
 from .geocoding import Gazetteer, make_geocoder
 from .vocabulary import besoins_choices
 
 
+_cache = {}  # process-wide: the gazetteer takes ~0.6 s to build
+
+
 def get_gazetteer(db):
-    """The gazetteer, built once per process from the communes table."""
-    cache = current_app.extensions.setdefault("directory", {})
-    if "gazetteer" not in cache:
-        cache["gazetteer"] = Gazetteer.from_db(
-            db, territory=current_app.config["TERRITOIRE"]
-        )
-    return cache["gazetteer"]
+    """The gazetteer of the communes table, built once per process and content."""
+    territory = current_app.config["TERRITOIRE"]
+    stamp = next(db.query("select count(*) as n, max(rowid) as m from communes"))
+    key = ("gazetteer", territory, stamp["n"], stamp["m"])
+    if key not in _cache:
+        _cache[key] = Gazetteer.from_db(db, territory=territory)
+    return _cache[key]
 
 
 def get_besoins(db):
-    """Choices over the needs table (slug → French label)."""
-    rows = db.query("select slug, libelle from besoins order by ordre")
-    return besoins_choices(rows)
+    """Choices over the needs table (slug → French label), built once per process."""
+    rows = tuple(
+        (r["slug"], r["libelle"])
+        for r in db.query("select slug, libelle from besoins order by ordre")
+    )
+    if ("besoins", rows) not in _cache:
+        _cache["besoins", rows] = besoins_choices(
+            {"slug": s, "libelle": label} for s, label in rows
+        )
+    return _cache["besoins", rows]
+
+
+def clock():
+    """Now, in Paris; tests freeze it with the CLOCK setting (a callable)."""
+    frozen = current_app.config.get("CLOCK")
+    return frozen() if frozen else datetime.datetime.now(hours.PARIS)
 
 
 def prepare_import(

@@ -154,6 +154,14 @@ def m001_initial(db):
     )
 
 
+@migrations()
+def m002_search_indexes(db):
+    """Indexes for "open now" (distinct hours), sorting and cache validators."""
+    db["services"].create_index(["horaires"])
+    db["services"].create_index(["modifie_le"])
+    db["services"].create_index(["nom"])
+
+
 def apply(db):
     """Apply pending migrations (idempotent) and switch the file to WAL."""
     migrations.apply(db)

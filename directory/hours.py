@@ -1,0 +1,90 @@
+"""Opening hours (OpenStreetMap syntax) through opening-hours-py, with caches.
+
+Partner data repeats a few hundred distinct `horaires` strings at most, so we
+parse each once and answer "open now?" once per string and minute.
+"""
+
+import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import opening_hours
+
+PARIS = ZoneInfo("Europe/Paris")
+
+_open_values = {}  # (database file, data version, minute) -> [open strings]
+
+
+@lru_cache(maxsize=8192)
+def parse(text):
+    """OpeningHours for a string (French public holidays), or None if invalid."""
+    try:
+        return opening_hours.OpeningHours(text, country="FR")
+    except (opening_hours.ParserError, ValueError, TypeError):
+        return None
+
+
+def local_minute(now):
+    """Naive Europe/Paris wall-clock time, to the minute (the cache key)."""
+    if now.tzinfo is not None:
+        now = now.astimezone(PARIS).replace(tzinfo=None)
+    return now.replace(second=0, microsecond=0)
+
+
+@lru_cache(maxsize=65536)
+def _state(text, minute):
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    state, _ = parsed.state(minute)
+    if state == opening_hours.State.OPEN:
+        return True
+    if state == opening_hours.State.CLOSED:
+        return False
+    return None
+
+
+def is_open(text, now):
+    """True/False for a service's hours at `now`; None when unknown or no hours."""
+    if not text:
+        return None
+    return _state(text, local_minute(now))
+
+
+def data_version(db):
+    """Changes whenever an import is applied or undone, or a service is edited."""
+    row = next(db.query(
+        "select (select coalesce(max(id), 0) from imports) as imports,"
+        " (select count(*) from imports where statut = 'annule') as annules,"
+        " (select max(modifie_le) from services) as modifie"))
+    return f"{row['imports']}.{row['annules']}.{row['modifie']}"
+
+
+def open_now_values(db, now):
+    """The distinct `horaires` strings that are open at `now` (cached per minute)."""
+    minute = local_minute(now)
+    key = (db.conn.execute("pragma database_list").fetchone()[2], data_version(db),
+           minute)
+    if key not in _open_values:
+        if len(_open_values) > 64:
+            _open_values.clear()
+        values = [r["horaires"] for r in db.query(
+            "select distinct horaires from services where horaires is not null")]
+        _open_values[key] = [v for v in values if _state(v, minute)]
+    return _open_values[key]
+
+
+def next_change(text, now):
+    """Next opening/closing time after `now` (naive Paris time), or None."""
+    parsed = parse(text) if text else None
+    if parsed is None:
+        return None
+    try:
+        return parsed.next_change(local_minute(now))
+    except (ValueError, OverflowError):
+        return None
+
+
+def today(now=None):
+    """Today's date in Paris."""
+    return (now or datetime.datetime.now(PARIS)).astimezone(PARIS).date()
