@@ -59,9 +59,14 @@ def services():
             "total": result.total,
             "page": result.query.page,
             "par_page": result.query.par_page,
-            "lieu": None if place is None else {
-                "nom": place.nom, "code_insee": place.code_insee,
-                "latitude": place.latitude, "longitude": place.longitude},
+            "lieu": None
+            if place is None
+            else {
+                "nom": place.nom,
+                "code_insee": place.code_insee,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            },
             "services": [summary(row, absolute=True) for row in result.services],
         }
 
@@ -88,12 +93,20 @@ def communes():
         return error("« limite » doit être un entier entre 1 et 50.", 400, "limite")
     gazetteer = get_gazetteer(get_db())
     found = gazetteer.search(q, limit=int(limit)) if q else []
-    return cached([
-        {"code_insee": c.code_insee, "nom": c.nom, "codes_postaux": list(c.codes_postaux),
-         "departement": c.departement, "latitude": c.latitude, "longitude": c.longitude,
-         "libelle": f"{c.nom} ({', '.join(c.codes_postaux)})"}
-        for c in found
-    ])
+    return cached(
+        [
+            {
+                "code_insee": c.code_insee,
+                "nom": c.nom,
+                "codes_postaux": list(c.codes_postaux),
+                "departement": c.departement,
+                "latitude": c.latitude,
+                "longitude": c.longitude,
+                "libelle": f"{c.nom} ({', '.join(c.codes_postaux)})",
+            }
+            for c in found
+        ]
+    )
 
 
 @bp.route("/besoins")
@@ -104,11 +117,14 @@ def besoins():
         " b.thematique_defaut, count(s.id) as nombre_services from besoins b"
         " left join service_besoins sb on sb.besoin = b.slug"
         " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
-        " group by b.slug order by b.ordre")
-    return cached([
-        {**row, "url": url_for("public.search", besoin=row["slug"], _external=True)}
-        for row in rows
-    ])
+        " group by b.slug order by b.ordre"
+    )
+    return cached(
+        [
+            {**row, "url": url_for("public.search", besoin=row["slug"], _external=True)}
+            for row in rows
+        ]
+    )
 
 
 @bp.route("/openapi.json")
@@ -133,16 +149,25 @@ def init_app(app):
 
 
 ERRORS = {
-    400: ("Requête invalide", "La demande n'a pas pu être comprise. Vérifiez le "
-          "formulaire ou l'adresse de la page."),
+    400: (
+        "Requête invalide",
+        "La demande n'a pas pu être comprise. Vérifiez le "
+        "formulaire ou l'adresse de la page.",
+    ),
     403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
-    404: ("Page introuvable", "Cette page n'existe pas ou plus. Le service a peut-être "
-          "été retiré de l'annuaire."),
+    404: (
+        "Page introuvable",
+        "Cette page n'existe pas ou plus. Le service a peut-être "
+        "été retiré de l'annuaire.",
+    ),
     405: ("Méthode non autorisée", "Cette adresse ne s'utilise pas ainsi."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
     429: ("Trop de tentatives", "Patientez quelques minutes avant de réessayer."),
-    500: ("Erreur interne", "Une erreur est survenue de notre côté : l'équipe a été "
-          "prévenue. Réessayez dans quelques instants."),
+    500: (
+        "Erreur interne",
+        "Une erreur est survenue de notre côté : l'équipe a été "
+        "prévenue. Réessayez dans quelques instants.",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ each with its spreadsheet line number (header = line 1).
 
 import csv
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -85,6 +86,24 @@ class Table:
         return any(issue.blocking for issue in self.issues)
 
 
+MIXED = "UTF-8 et Windows-1252 mélangés"
+EMPTY = (
+    "Le fichier est vide. Exportez votre tableau en CSV ou XLSX "
+    "avec la ligne d'en-tête et au moins une ligne de service."
+)
+
+
+def megabytes(size):
+    """Size in MB, French decimal comma, rounded up (2.01 MB never reads "2,0")."""
+    tenths = math.ceil(size / 1024 / 1024 * 10)
+    return f"{tenths // 10},{tenths % 10}" if tenths % 10 else str(tenths // 10)
+
+
+def thousands(number):
+    """5000 → '5 000' (French thousands separator)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def normalize_header(text):
     """Canonical column key: no accents, lower case, `_` between words."""
     text = unicodedata.normalize("NFKD", str(text or ""))
@@ -117,6 +136,17 @@ def decode(data):
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
+    lenient = data.decode("utf-8", errors="replace")
+    if any(ord(c) > 127 and c != "\ufffd" for c in lenient):
+        # Real UTF-8 accents plus a few Windows-1252 bytes (text pasted from
+        # another file): decode each line on its own rather than garble all.
+        lines = []
+        for line in data.split(b"\n"):
+            try:
+                lines.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                lines.append(line.decode("cp1252", errors="replace"))
+        return "\n".join(lines), MIXED
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
@@ -148,21 +178,24 @@ def sniff_delimiter(header_line):
 def read_file(data, filename="", *, max_bytes, max_rows):
     """Read bytes into a Table; blocking issues stop before any validation."""
     table = Table()
-    size_mb = len(data) / 1024 / 1024
     if len(data) > max_bytes:
         table.issues.append(
             Issue.file(
-                f"Le fichier pèse {size_mb:.1f} Mo, au-delà de la limite de "
-                f"{max_bytes / 1024 / 1024:.0f} Mo. Découpez-le en plusieurs fichiers "
+                f"Le fichier pèse {megabytes(len(data))} Mo, au-delà de la limite de "
+                f"{megabytes(max_bytes)} Mo. Découpez-le en plusieurs fichiers "
                 "(par structure, par exemple)."
             )
         )
         return table
     if not data.strip():
+        table.issues.append(Issue.file(EMPTY))
+        return table
+    if data.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" in data[:200]:
         table.issues.append(
             Issue.file(
-                "Le fichier est vide. Exportez votre tableau en CSV ou XLSX "
-                "avec la ligne d'en-tête et au moins une ligne de service."
+                "Ce fichier est un classeur LibreOffice (.ods), non pris en charge. "
+                "Dans LibreOffice, choisissez « Enregistrer sous » au format Excel "
+                "(.xlsx) ou CSV, puis recommencez."
             )
         )
         return table
@@ -202,6 +235,15 @@ def _read_csv(data, table):
         )
         return None
     table.encoding = encoding
+    if encoding == MIXED:
+        table.issues.append(
+            Issue(
+                "le fichier mélange deux encodages (UTF-8 et Windows-1252) : "
+                "vérifiez les accents après l'import, ou enregistrez-le en "
+                "« CSV UTF-8 ».",
+                blocking=False,
+            )
+        )
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     table.delimiter = sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
@@ -227,16 +269,18 @@ def _read_xlsx(data, table):
     table.encoding = "XLSX"
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         table.issues.append(
             Issue.file(
-                "Le classeur XLSX est illisible ou endommagé "
-                f"({type(exc).__name__}). Ouvrez-le et enregistrez-le à nouveau."
+                "Le classeur XLSX est illisible ou endommagé. Ouvrez-le dans votre "
+                "tableur et enregistrez-le à nouveau au format .xlsx (ou CSV)."
             )
         )
         return None
     sheet = workbook["Services"] if "Services" in workbook.sheetnames else None
     sheet = sheet or workbook.worksheets[0]
+    # Some writers store a wrong sheet size; read-only mode would trust it.
+    sheet.reset_dimensions()
     rows = [
         (number, [_xlsx_cell(value) for value in values])
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
@@ -261,14 +305,14 @@ def _build_rows(raw_rows, table, max_rows):
     while raw_rows and not any(raw_rows[0][1]):
         raw_rows.pop(0)
     if not raw_rows:
-        table.issues.append(Issue.file("Le fichier est vide."))
+        table.issues.append(Issue.file(EMPTY))
         return
     header_line, header = raw_rows[0]
     while header and not header[-1]:
         header.pop()
     columns = [normalize_header(h) for h in header]
     known = set(SERVICE_COLUMNS) | {IGNORE_COLUMN}
-    seen = {}
+    seen, titles = {}, {}
     for position, (title, column) in enumerate(zip(header, columns, strict=True)):
         if not column:
             table.issues.append(
@@ -284,12 +328,12 @@ def _build_rows(raw_rows, table, max_rows):
                 Issue(
                     line=header_line,
                     column=column,
-                    message=f"colonne « {title} » présente deux fois "
-                    f"(colonnes n°{seen[column] + 1} et n°{position + 1}) : "
-                    "supprimez l'une des deux.",
+                    message=f"les colonnes « {titles[column]} » (n°{seen[column] + 1}) "
+                    f"et « {title} » (n°{position + 1}) désignent toutes deux "
+                    f"« {column} » : supprimez l'une des deux.",
                 )
             )
-        elif column not in known:
+        elif column not in known and len(columns) > 1:
             table.issues.append(
                 Issue(
                     line=header_line,
@@ -299,6 +343,7 @@ def _build_rows(raw_rows, table, max_rows):
                 )
             )
         seen.setdefault(column, position)
+        titles.setdefault(column, title)
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
     if missing:
         names = ", ".join(f"« {c} »" for c in missing)
@@ -346,7 +391,7 @@ def _build_rows(raw_rows, table, max_rows):
         if len(table.rows) > max_rows:
             table.issues.append(
                 Issue.file(
-                    f"Le fichier compte plus de {max_rows} lignes de services, "
+                    f"Le fichier compte plus de {thousands(max_rows)} lignes de services, "
                     "la limite d'un import. Découpez-le en plusieurs fichiers."
                 )
             )

@@ -7,12 +7,14 @@ to publics_precisions, phones in E.164, only open (`actif`) services.
 """
 
 SOURCE = "annuaire-solidarites-cantal"
-ENERGY_EXTRA = "difficultes-financieres--prevenir-une-degradation-de-la-situation-financiere"
+ENERGY_EXTRA = (
+    "difficultes-financieres--prevenir-une-degradation-de-la-situation-financiere"
+)
 MODALITE_SENTENCES = {
     "sur-rendez-vous": "Sur rendez-vous.",
     "sur-inscription": "Sur inscription.",
     "orientation-professionnel": "Sur orientation d'un professionnel "
-                                 "(travailleur social, conseiller…).",
+    "(travailleur social, conseiller…).",
 }
 
 
@@ -91,7 +93,8 @@ def service(row, *, default_thematique, url):
         "contact_nom_prenom": None,
         "lien_mobilisation": row.get("lien_mobilisation"),
         "modes_mobilisation": sorted(modes) or None,
-        "mobilisable_par": ["professionnels"] if "orientation-professionnel" in modalites
+        "mobilisable_par": ["professionnels"]
+        if "orientation-professionnel" in modalites
         else ["professionnels", "usagers"],
         "mobilisation_precisions": " ".join(precisions) or None,
         "volume_horaire_hebdomadaire": None,
@@ -100,8 +103,18 @@ def service(row, *, default_thematique, url):
     }
 
 
-SHARED_FIELDS = ("commune", "code_postal", "code_insee", "adresse", "complement_adresse",
-                 "longitude", "latitude", "telephone", "courriel", "site_web")
+SHARED_FIELDS = (
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "longitude",
+    "latitude",
+    "telephone",
+    "courriel",
+    "site_web",
+)
 
 
 def structures(rows, *, url_for_structure):
@@ -123,17 +136,19 @@ def structures(rows, *, url_for_structure):
         if shared["code_insee"] is None:
             for name in ("adresse", "complement_adresse", "longitude", "latitude"):
                 shared[name] = None
-        out.append({
-            "source": SOURCE,
-            "id": f"{SOURCE}--{sid}",
-            "nom": services[0]["structure_nom"],
-            "date_maj": max(r["date_maj"] for r in services),
-            "description": None,
-            "lien_source": url_for_structure(sid),
-            "siret": None,
-            **shared,
-            "horaires_accueil": None,
-            "accessibilite_lieu": None,
-            "reseaux_porteurs": None,
-        })
+        out.append(
+            {
+                "source": SOURCE,
+                "id": f"{SOURCE}--{sid}",
+                "nom": services[0]["structure_nom"],
+                "date_maj": max(r["date_maj"] for r in services),
+                "description": None,
+                "lien_source": url_for_structure(sid),
+                "siret": None,
+                **shared,
+                "horaires_accueil": None,
+                "accessibilite_lieu": None,
+                "reseaux_porteurs": None,
+            }
+        )
     return out

@@ -8,7 +8,6 @@ from . import hours, importer
 from .geocoding import Gazetteer, make_geocoder
 from .vocabulary import besoins_choices
 
-
 _cache = {}  # process-wide: the gazetteer takes ~0.6 s to build
 
 

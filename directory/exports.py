@@ -24,15 +24,17 @@ def _download(body, mimetype, name):
     stamp = datetime.date.today().isoformat()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name.format(date=stamp)}"')
+        f'attachment; filename="{name.format(date=stamp)}"'
+    )
     return response
 
 
 @bp.route("/services.csv")
 def services_csv():
     """CSV for French Excel: `;`, UTF-8 BOM, CRLF, formulas neutralised."""
-    return _download(export_rows(_rows()), "text/csv; charset=utf-8",
-                     "services-cantal-{date}.csv")
+    return _download(
+        export_rows(_rows()), "text/csv; charset=utf-8", "services-cantal-{date}.csv"
+    )
 
 
 @bp.route("/services.geojson")
@@ -47,10 +49,18 @@ def services_geojson():
         properties["distance_km"] = row.get("distance_km")
         geometry = None
         if row["latitude"] is not None and row["longitude"] is not None:
-            geometry = {"type": "Point",
-                        "coordinates": [row["longitude"], row["latitude"]]}
-        features.append({"type": "Feature", "id": row["id"], "geometry": geometry,
-                         "properties": properties})
+            geometry = {
+                "type": "Point",
+                "coordinates": [row["longitude"], row["latitude"]],
+            }
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": geometry,
+                "properties": properties,
+            }
+        )
     response = jsonify({"type": "FeatureCollection", "features": features})
     response.mimetype = "application/geo+json"
     return response
@@ -64,11 +74,16 @@ def _default_thematiques():
 def di_services():
     """Services in the data·inclusion v1 schema."""
     defaults = _default_thematiques()
-    return jsonify([
-        datainclusion.service(row, default_thematique=defaults,
-                              url=service_url(row["id"], absolute=True))
-        for row in _rows()
-    ])
+    return jsonify(
+        [
+            datainclusion.service(
+                row,
+                default_thematique=defaults,
+                url=service_url(row["id"], absolute=True),
+            )
+            for row in _rows()
+        ]
+    )
 
 
 @bp.route("/data-inclusion/structures.json")

@@ -348,9 +348,8 @@ class Gazetteer:
     def _unknown(self, name, key, pc, territory, context):
         # Only local suggestions: "Wœrth" for a Cantal typo would be noise.
         found = self.suggest(key, territory=territory, postcode=pc, everywhere=False)
-        hint = f" Vouliez-vous dire « {found[0]} » ?" if found else ""
         return UnknownCommune(
-            f"Commune « {name} » inconnue{context}.{hint}", found[0] if found else None
+            f"Commune « {name} » inconnue{context}.", found[0] if found else None
         )
 
     def suggest(self, name, n=1, *, territory=None, postcode=None, everywhere=True):

@@ -53,23 +53,33 @@ def is_open(text, now):
 
 def data_version(db):
     """Changes whenever an import is applied or undone, or a service is edited."""
-    row = next(db.query(
-        "select (select coalesce(max(id), 0) from imports) as imports,"
-        " (select count(*) from imports where statut = 'annule') as annules,"
-        " (select max(modifie_le) from services) as modifie"))
+    row = next(
+        db.query(
+            "select (select coalesce(max(id), 0) from imports) as imports,"
+            " (select count(*) from imports where statut = 'annule') as annules,"
+            " (select max(modifie_le) from services) as modifie"
+        )
+    )
     return f"{row['imports']}.{row['annules']}.{row['modifie']}"
 
 
 def open_now_values(db, now):
     """The distinct `horaires` strings that are open at `now` (cached per minute)."""
     minute = local_minute(now)
-    key = (db.conn.execute("pragma database_list").fetchone()[2], data_version(db),
-           minute)
+    key = (
+        db.conn.execute("pragma database_list").fetchone()[2],
+        data_version(db),
+        minute,
+    )
     if key not in _open_values:
         if len(_open_values) > 64:
             _open_values.clear()
-        values = [r["horaires"] for r in db.query(
-            "select distinct horaires from services where horaires is not null")]
+        values = [
+            r["horaires"]
+            for r in db.query(
+                "select distinct horaires from services where horaires is not null"
+            )
+        ]
         _open_values[key] = [v for v in values if _state(v, minute)]
     return _open_values[key]
 

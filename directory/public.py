@@ -13,11 +13,14 @@ bp = Blueprint("public", __name__)
 
 def besoins_with_counts(db):
     """The 16 needs in order, with their number of open services."""
-    return list(db.query(
-        "select b.slug, b.libelle, b.description, b.couleur, count(s.id) as total"
-        " from besoins b left join service_besoins sb on sb.besoin = b.slug"
-        " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
-        " group by b.slug order by b.ordre"))
+    return list(
+        db.query(
+            "select b.slug, b.libelle, b.description, b.couleur, count(s.id) as total"
+            " from besoins b left join service_besoins sb on sb.besoin = b.slug"
+            " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
+            " group by b.slug order by b.ordre"
+        )
+    )
 
 
 @bp.route("/")
@@ -25,8 +28,9 @@ def index():
     """Home page: search form and the needs with their counts."""
     db = get_db()
     total = db["services"].count_where("statut != 'ferme'")
-    return render_template("public/index.html", besoins=besoins_with_counts(db),
-                           total=total)
+    return render_template(
+        "public/index.html", besoins=besoins_with_counts(db), total=total
+    )
 
 
 @bp.route("/recherche")
@@ -41,9 +45,15 @@ def search():
     labels = get_besoins(db).labels
     args = {k: request.args.getlist(k) for k in PARAMETERS if request.args.get(k)}
     status = 400 if error else 200
-    return render_template("public/search.html", result=result, error=error,
-                           labels=labels, args=args, split=split,
-                           besoins=besoins_with_counts(db)), status
+    return render_template(
+        "public/search.html",
+        result=result,
+        error=error,
+        labels=labels,
+        args=args,
+        split=split,
+        besoins=besoins_with_counts(db),
+    ), status
 
 
 @bp.route("/services/<service_id>")
@@ -53,8 +63,12 @@ def service(service_id):
     row = get_service(db, service_id)
     if row is None:
         abort(404)
-    return render_template("public/service.html", service=detail(row, now=clock()),
-                           row=row, labels=get_besoins(db).labels)
+    return render_template(
+        "public/service.html",
+        service=detail(row, now=clock()),
+        row=row,
+        labels=get_besoins(db).labels,
+    )
 
 
 @bp.route("/donnees")

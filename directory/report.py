@@ -22,7 +22,8 @@ class Issue:
     def text(self):
         """Message with its suggestion, as shown to the partner."""
         if self.suggestion:
-            return f"{self.message} — vouliez-vous dire « {self.suggestion} » ?"
+            message = self.message.rstrip(" .")
+            return f"{message} — vouliez-vous dire « {self.suggestion} » ?"
         return self.message
 
 
@@ -35,7 +36,12 @@ def line_ranges(lines):
             start = line
         nxt = lines[index + 1] if index + 1 < len(lines) else None
         if nxt != line + 1:
-            parts.append(str(start) if start == line else f"{start} à {line}")
+            if start == line:
+                parts.append(str(line))
+            elif line == start + 1:  # "lignes 5, 6" reads better than "5 à 6"
+                parts += [str(start), str(line)]
+            else:
+                parts.append(f"{start} à {line}")
             start = None
     word = "ligne" if len(lines) == 1 else "lignes"
     return f"{word} {', '.join(parts)}"

@@ -17,8 +17,21 @@ from .geocoding import CommuneError, parse_query
 from .vocabulary import MODALITES, PUBLICS
 
 PARIS = hours.PARIS
-PARAMETERS = ("q", "besoin", "commune", "lat", "lon", "rayon", "public", "frais",
-              "modalite", "ouvert", "tri", "page", "par_page")
+PARAMETERS = (
+    "q",
+    "besoin",
+    "commune",
+    "lat",
+    "lon",
+    "rayon",
+    "public",
+    "frais",
+    "modalite",
+    "ouvert",
+    "tri",
+    "page",
+    "par_page",
+)
 REPEATABLE = {"besoin", "public", "modalite"}
 TRIS = ("pertinence", "distance", "nom", "date_maj")
 DEFAULT_RAYON, MAX_RAYON = 20.0, 200.0
@@ -78,7 +91,9 @@ def _values(args, name):
         values = value if isinstance(value, list) else [] if value is None else [value]
     values = [str(v).strip() for v in values]
     if name not in REPEATABLE and len(values) > 1:
-        raise ParamError(f"Le paramètre « {name} » ne peut être donné qu'une fois.", name)
+        raise ParamError(
+            f"Le paramètre « {name} » ne peut être donné qu'une fois.", name
+        )
     return [v for v in values if v] if name in REPEATABLE else values[:1]
 
 
@@ -100,8 +115,11 @@ def _choices(values, choices, name):
         if slug is None:
             suggestion = choices.suggest(value)
             hint = f" Vouliez-vous dire « {suggestion} » ?" if suggestion else ""
-            raise ParamError(f"Valeur inconnue pour « {name} » : « {value[:60]} ».{hint}",
-                             name, suggestion)
+            raise ParamError(
+                f"Valeur inconnue pour « {name} » : « {value[:60]} ».{hint}",
+                name,
+                suggestion,
+            )
         if slug not in slugs:
             slugs.append(slug)
     return slugs
@@ -122,8 +140,13 @@ def resolve_place(gazetteer, text):
     except ValueError as exc:  # geopy's query errors
         raise ParamError(f"Commune illisible : {exc}", "commune") from None
     commune = match.commune
-    return Place(commune.nom, commune.code_insee, match.latitude, match.longitude,
-                 commune.departement)
+    return Place(
+        commune.nom,
+        commune.code_insee,
+        match.latitude,
+        match.longitude,
+        commune.departement,
+    )
 
 
 def parse_params(args, *, gazetteer, besoins):
@@ -145,13 +168,19 @@ def parse_params(args, *, gazetteer, besoins):
         raise ParamError("Donnez soit « commune », soit « lat » et « lon ».", "commune")
     if lat or lon:
         if not (lat and lon):
-            raise ParamError("« lat » et « lon » vont ensemble.", "lat" if not lat
-                             else "lon")
+            raise ParamError(
+                "« lat » et « lon » vont ensemble.", "lat" if not lat else "lon"
+            )
         latitude = _number(lat, "lat", -90, 90)
         longitude = _number(lon, "lon", -180, 180)
         near = gazetteer.nearest(latitude, longitude)
-        query.place = Place("Position indiquée", near.code_insee if near else None,
-                            latitude, longitude, near.departement if near else None)
+        query.place = Place(
+            "Position indiquée",
+            near.code_insee if near else None,
+            latitude,
+            longitude,
+            near.departement if near else None,
+        )
     elif commune:
         query.place = resolve_place(gazetteer, commune)
     if get["rayon"] and get["rayon"][0]:
@@ -166,14 +195,16 @@ def parse_params(args, *, gazetteer, besoins):
     if tri not in TRIS:
         raise ParamError("« tri » vaut " + ", ".join(TRIS) + ".", "tri")
     if tri == "distance" and not query.place:
-        raise ParamError("Le tri par distance demande une commune ou une position.",
-                         "tri")
+        raise ParamError(
+            "Le tri par distance demande une commune ou une position.", "tri"
+        )
     query.tri = tri
     if get["page"] and get["page"][0]:
         query.page = _number(get["page"][0], "page", 1, MAX_PAGE, integer=True)
     if get["par_page"] and get["par_page"][0]:
-        query.par_page = _number(get["par_page"][0], "par_page", 1, MAX_PAR_PAGE,
-                                 integer=True)
+        query.par_page = _number(
+            get["par_page"][0], "par_page", 1, MAX_PAR_PAGE, integer=True
+        )
     return query
 
 
@@ -243,10 +274,14 @@ def build_sql(query, *, open_hours=None):
     if query.besoins:
         marks = ", ".join(f":b{i}" for i in range(len(query.besoins)))
         params.update({f"b{i}": b for i, b in enumerate(query.besoins)})
-        where.append("s.id in (select service_id from service_besoins "
-                     f"where besoin in ({marks}))")
+        where.append(
+            "s.id in (select service_id from service_besoins "
+            f"where besoin in ({marks}))"
+        )
     if query.publics:
-        where.append(_contains("publics", query.publics + ["tous-publics"], params, "p"))
+        where.append(
+            _contains("publics", query.publics + ["tous-publics"], params, "p")
+        )
     if query.modalites:
         where.append(_contains("modalites_acces", query.modalites, params, "m"))
     if query.frais:
@@ -260,22 +295,37 @@ def build_sql(query, *, open_hours=None):
         place, rayon = query.place, query.rayon
         distance = distance_sql(place.latitude, place.longitude)
         dlat = rayon / 110.5 + 0.01
-        dlon = rayon / (111.0 * max(math.cos(math.radians(place.latitude)), 0.05)) + 0.01
-        params.update(rayon=rayon, lat_lo=place.latitude - dlat,
-                      lat_hi=place.latitude + dlat, lon_lo=place.longitude - dlon,
-                      lon_hi=place.longitude + dlon)
-        in_box = ("s.latitude between :lat_lo and :lat_hi and "
-                  "s.longitude between :lon_lo and :lon_hi")
+        dlon = (
+            rayon / (111.0 * max(math.cos(math.radians(place.latitude)), 0.05)) + 0.01
+        )
+        params.update(
+            rayon=rayon,
+            lat_lo=place.latitude - dlat,
+            lat_hi=place.latitude + dlat,
+            lon_lo=place.longitude - dlon,
+            lon_hi=place.longitude + dlon,
+        )
+        in_box = (
+            "s.latitude between :lat_lo and :lat_hi and "
+            "s.longitude between :lon_lo and :lon_hi"
+        )
         remote = "', ' || coalesce(s.modes_accueil, '') || ', ' like '%, a-distance, %'"
         where.append(f"(({in_box} and {distance} <= :rayon) or ({remote}))")
-        select.append(f"case when {in_box} and {distance} <= :rayon then {distance} "
-                      "end as distance_km")
+        select.append(
+            f"case when {in_box} and {distance} <= :rayon then {distance} "
+            "end as distance_km"
+        )
         if place.code_insee:
             zones = [place.code_insee, place.departement or "", "france"]
             params.update({f"z{i}": f"%, {z}, %" for i, z in enumerate(zones)})
-            where.append("(s.zone_eligibilite is null or " + " or ".join(
-                f"(', ' || s.zone_eligibilite || ', ') like :z{i}"
-                for i in range(len(zones))) + ")")
+            where.append(
+                "(s.zone_eligibilite is null or "
+                + " or ".join(
+                    f"(', ' || s.zone_eligibilite || ', ') like :z{i}"
+                    for i in range(len(zones))
+                )
+                + ")"
+            )
     else:
         select.append("null as distance_km")
     tri = query.tri

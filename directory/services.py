@@ -7,10 +7,27 @@ from .csv_export import national_phone
 from .schema import SERVICE_COLUMNS
 from .validation import MULTI
 
-LIST_COLUMNS = ("besoins", "thematiques", "publics", "modalites_acces",
-                "modes_accueil", "langues", "zone_eligibilite")
-SUMMARY_COLUMNS = ("id", "nom", "structure_nom", "besoins", "adresse", "code_postal",
-                   "commune", "code_insee", "latitude", "longitude")
+LIST_COLUMNS = (
+    "besoins",
+    "thematiques",
+    "publics",
+    "modalites_acces",
+    "modes_accueil",
+    "langues",
+    "zone_eligibilite",
+)
+SUMMARY_COLUMNS = (
+    "id",
+    "nom",
+    "structure_nom",
+    "besoins",
+    "adresse",
+    "code_postal",
+    "commune",
+    "code_insee",
+    "latitude",
+    "longitude",
+)
 
 
 def split(value):

@@ -14,7 +14,7 @@ import opening_hours
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from .geocoding import CommuneError
+from .geocoding import CommuneError, PostcodeMismatch, UnknownPostcode
 from .report import Issue
 from .vocabulary import (
     FRAIS,
@@ -50,6 +50,11 @@ CONSUMER_DOMAINS = {
 GENERIC_LOCAL = re.compile(r"mairie|commune|ccas|cias|contact|accueil|secretariat|info")
 TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
 MULTI = ", "  # how multi-valued cells are stored and exported
+
+
+def shorten(text, width=40):
+    """A value as quoted in a message: cut with an ellipsis when long."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def slugify(text):
@@ -156,7 +161,7 @@ class RowValidator:
                     column,
                     "ressemble à une formule de tableur : elle est "
                     "enregistrée comme du texte, sans être calculée.",
-                    rec[column][:40],
+                    shorten(rec[column]),
                     blocking=False,
                 )
         blocked = any(i.blocking for i in issues)
@@ -235,7 +240,7 @@ class RowValidator:
     def _multi(self, choices, value, issue, required=False):
         found, unknown = choices.split(value)
         for bad in unknown:
-            issue(choices.name, "inconnu.", bad, suggestion=choices.suggest(bad))
+            issue(choices.name, f"« {bad} » inconnu", suggestion=choices.suggest(bad))
         if required and not found and not unknown:
             issue(choices.name, "au moins une valeur obligatoire.")
         return MULTI.join(found) or None
@@ -296,7 +301,7 @@ class RowValidator:
 
     def _place(self, raw, rec, issue):
         """Commune, postcode, INSEE code and coordinates (geocoded when missing)."""
-        postcode = raw.get("code_postal", "")
+        postcode = re.sub(r"\s", "", raw.get("code_postal", ""))
         if re.fullmatch(r"\d{4}", postcode):
             postcode = "0" + postcode  # a spreadsheet ate the leading zero
         commune = raw.get("commune", "")
@@ -330,6 +335,9 @@ class RowValidator:
             match = self.geocoder.locate(
                 commune, postcode, None if coords else rec.get("adresse")
             )
+        except (PostcodeMismatch, UnknownPostcode) as exc:
+            issue("code_postal", exc.message, suggestion=exc.suggestion)
+            return
         except CommuneError as exc:
             issue("commune", exc.message, suggestion=exc.suggestion)
             return

@@ -30,7 +30,8 @@ def test_init_db_builds_everything_from_data(tmp_path):
 
 def test_import_dry_run_of_seed_is_clean(empty_app):
     result = empty_app.test_cli_runner().invoke(
-        args=["import-csv", str(DATA / "services.csv"), "--dry-run"])
+        args=["import-csv", str(DATA / "services.csv"), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     assert "Erreurs bloquantes" not in result.output
     assert "Essai à blanc : rien n'a été enregistré." in result.output
@@ -42,23 +43,39 @@ def test_import_with_errors_exits_1_and_writes_nothing(runner, app, tmp_path):
     bad = tmp_path / "mauvais.csv"
     text = (DATA / "services.csv").read_text(encoding="utf-8")
     header, first, *_ = text.splitlines()
-    bad.write_text(header + "\n" + first.replace("acces-aux-droits", "logment", 1)
-                   .replace(first.split(",")[0], "nouveau--service", 1) + "\n",
-                   encoding="utf-8")
+    bad.write_text(
+        header
+        + "\n"
+        + first.replace("acces-aux-droits", "logment", 1).replace(
+            first.split(",")[0], "nouveau--service", 1
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     with app.app_context():
         before = get_db()["services"].count
     result = runner.invoke(args=["import-csv", str(bad)])
     assert result.exit_code == 1
     assert "Erreurs bloquantes (1)" in result.output
-    assert "ligne 2 · colonne besoins · « logment » : inconnu." in result.output
+    assert (
+        "ligne 2 · colonne besoins · « logment » inconnu — vouliez-vous dire « logement » ?"
+        in result.output
+    )
     assert "Aucune modification enregistrée" in result.output
     with app.app_context():
         assert get_db()["services"].count == before
 
 
 def test_import_restricted_to_a_structure(runner, tmp_path):
-    result = runner.invoke(args=["import-csv", str(DATA / "services.csv"),
-                                 "--structure", "anef-cantal", "--dry-run"])
+    result = runner.invoke(
+        args=[
+            "import-csv",
+            str(DATA / "services.csv"),
+            "--structure",
+            "anef-cantal",
+            "--dry-run",
+        ]
+    )
     assert result.exit_code == 1
     assert "n'est pas rattachée à votre compte" in result.output
 
@@ -103,13 +120,16 @@ def test_geocode_missing_only(runner, app):
     with app.app_context():
         again = get_db()["services"].get(row["id"])
         assert (again["latitude"], again["longitude"]) == (
-            row["latitude"], row["longitude"])
+            row["latitude"],
+            row["longitude"],
+        )
 
 
 def test_create_partner_hashes_password(runner, app):
     result = runner.invoke(
         args=["create-partner", "Accueil@ANEF15.example", "--structure", "anef-cantal"],
-        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n")
+        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         db = get_db()
@@ -117,19 +137,28 @@ def test_create_partner_hashes_password(runner, app):
         assert user["password_hash"] != "un-mot-de-passe-solide"
         assert check_password_hash(user["password_hash"], "un-mot-de-passe-solide")
         assert [r["structure_id"] for r in db["user_structures"].rows] == [
-            "anef-cantal"]
+            "anef-cantal"
+        ]
     again = runner.invoke(
         args=["create-partner", "accueil@anef15.example", "--structure", "anef-cantal"],
-        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n")
+        input="un-mot-de-passe-solide\nun-mot-de-passe-solide\n",
+    )
     assert again.exit_code == 1 and "existe déjà" in again.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["create-partner", "x@example.org", "--structure", "inconnue"],
-     "Structure inconnue : inconnue"),
-    (["create-partner", "x@example.org", "--structure", "anef-cantal"],
-     "au moins 10 caractères"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["create-partner", "x@example.org", "--structure", "inconnue"],
+            "Structure inconnue : inconnue",
+        ),
+        (
+            ["create-partner", "x@example.org", "--structure", "anef-cantal"],
+            "au moins 10 caractères",
+        ),
+    ],
+)
 def test_create_partner_refusals(runner, args, message):
     result = runner.invoke(args=args, input="court\ncourt\n")
     assert result.exit_code == 1
@@ -157,7 +186,12 @@ def test_flask_database_environment_variable(tmp_path):
     env = dict(os.environ, FLASK_DATABASE=str(target))
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "directory", "init-db"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout
     assert target.exists()

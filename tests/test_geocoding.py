@@ -225,10 +225,7 @@ def test_unknown_commune_suggests(gazetteer):
     with pytest.raises(UnknownCommune) as e:
         gazetteer.resolve("Sint-Flour", "15100")
     assert e.value.suggestion == "Saint-Flour"
-    assert e.value.message == (
-        "Commune « Sint-Flour » inconnue (code postal 15100). "
-        "Vouliez-vous dire « Saint-Flour » ?"
-    )
+    assert e.value.message == "Commune « Sint-Flour » inconnue (code postal 15100)."
     assert gazetteer.suggest("Sint Flour") == ["Saint-Flour"]
 
 

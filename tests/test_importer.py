@@ -24,8 +24,9 @@ def rows_of(data):
 
 def to_csv(rows, delimiter=","):
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, list(rows[0]), delimiter=delimiter,
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        out, list(rows[0]), delimiter=delimiter, lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
@@ -37,8 +38,11 @@ def edited_seed():
     rows[0]["nom"] = rows[0]["nom"] + " (nouveau nom)"
     rows[1]["statut"] = "ferme"
     rows[2]["besoins"] = "alimentation, budget"
-    extra = dict(rows[3], id=rows[3]["structure_id"] + "--permanence-test",
-                 nom="Permanence de test")
+    extra = dict(
+        rows[3],
+        id=rows[3]["structure_id"] + "--permanence-test",
+        nom="Permanence de test",
+    )
     return to_csv(rows + [extra]), rows
 
 
@@ -49,7 +53,10 @@ def test_seed_imports_then_reimport_changes_nothing(db, import_bytes, prepare):
     again = prepare(SEED)
     assert again.ok
     assert (len(again.new), len(again.changed), len(again.unchanged)) == (
-        0, 0, len(rows_of(SEED)))
+        0,
+        0,
+        len(rows_of(SEED)),
+    )
     text = importer.format_report(again, dry_run=False)
     assert "Aucune modification : la base est déjà à jour." in text
     assert snapshot(db) == before
@@ -59,22 +66,36 @@ def test_diff_counts_new_changed_closed_and_field_audit(db, import_bytes, prepar
     import_bytes(SEED)
     data, rows = edited_seed()
     report = prepare(data)
-    assert report.counts == {"nouveaux": 1, "modifies": 3,
-                             "inchanges": len(rows) - 3, "fermes": 1}
+    assert report.counts == {
+        "nouveaux": 1,
+        "modifies": 3,
+        "inchanges": len(rows) - 3,
+        "fermes": 1,
+    }
     by_id = {c.record["id"]: c for c in report.changed}
     assert [f for f, _, _ in by_id[rows[0]["id"]].fields] == ["nom"]
     assert by_id[rows[1]["id"]].fields == [("statut", "actif", "ferme")]
     import_id = importer.apply(db, report, user="partenaire@example.org")
     log = db["imports"].get(import_id)
     assert (log["utilisateur"], log["nouveaux"], log["modifies"], log["fermes"]) == (
-        "partenaire@example.org", 1, 3, 1)
+        "partenaire@example.org",
+        1,
+        3,
+        1,
+    )
     assert len(log["sha256"]) == 64
-    audit = list(db.query(
-        "select champ, avant, apres from changes where import_id = ? and "
-        "service_id = ? and champ = 'nom'", [import_id, rows[0]["id"]]))
+    audit = list(
+        db.query(
+            "select champ, avant, apres from changes where import_id = ? and "
+            "service_id = ? and champ = 'nom'",
+            [import_id, rows[0]["id"]],
+        )
+    )
     assert audit[0]["apres"] == f'"{rows[0]["nom"]}"'
-    needs = {r["besoin"] for r in db["service_besoins"].rows_where(
-        "service_id = ?", [rows[2]["id"]])}
+    needs = {
+        r["besoin"]
+        for r in db["service_besoins"].rows_where("service_id = ?", [rows[2]["id"]])
+    }
     assert needs == {"alimentation", "budget"}
     assert db["services"].get(rows[1]["id"])["statut"] == "ferme"
 
@@ -100,8 +121,7 @@ def test_undo_of_first_import_empties_database(db, import_bytes):
     assert list(db.query("select count(*) n from services_fts"))[0]["n"] == 0
 
 
-def test_undo_refused_when_a_later_import_touched_the_same_services(
-        db, import_bytes):
+def test_undo_refused_when_a_later_import_touched_the_same_services(db, import_bytes):
     first = import_bytes(SEED)
     data, _ = edited_seed()
     second = import_bytes(data)
@@ -139,12 +159,15 @@ def test_partner_cannot_touch_other_structures(db, import_bytes, prepare):
     report = prepare(to_csv(own + [other]), allowed_structures={mine})
     assert not report.ok
     texts = [i.text for i in report.errors]
-    assert any(other["structure_id"] in t and "n'est pas rattachée à votre compte"
-               in t for t in texts)
+    assert any(
+        other["structure_id"] in t and "n'est pas rattachée à votre compte" in t
+        for t in texts
+    )
     report = prepare(to_csv(own + [stolen]), allowed_structures={mine})
     assert [i.text for i in report.errors] == [
         f"« {other['id']} » : ce service appartient à la structure "
-        f"« {other['structure_id']} », vous ne pouvez pas le modifier."]
+        f"« {other['structure_id']} », vous ne pouvez pas le modifier."
+    ]
     assert snapshot(db) == before
 
 
@@ -177,12 +200,19 @@ def test_sigkill_mid_import_leaves_database_as_before(db_path, tmp_path):
     db.close()
     path = tmp_path / "gros.csv"
     path.write_bytes(big_file(30_000))
-    env = dict(os.environ, FLASK_DATABASE=str(db_path),
-               FLASK_IMPORT_MAX_ROWS="100000", FLASK_IMPORT_MAX_BYTES="100000000")
+    env = dict(
+        os.environ,
+        FLASK_DATABASE=str(db_path),
+        FLASK_IMPORT_MAX_ROWS="100000",
+        FLASK_IMPORT_MAX_BYTES="100000000",
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "directory", "import-csv",
-         str(path)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "flask", "--app", "directory", "import-csv", str(path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wal = db_path.with_name(db_path.name + "-wal")
     deadline = time.monotonic() + 120
     # The transaction spills pages to the WAL while it runs: kill once it grows.
