@@ -391,7 +391,8 @@ def _build_rows(raw_rows, table, max_rows):
         if len(table.rows) > max_rows:
             table.issues.append(
                 Issue.file(
-                    f"Le fichier compte plus de {thousands(max_rows)} lignes de services, "
+                    f"Le fichier compte plus de {thousands(max_rows)} lignes de "
+                    "services, "
                     "la limite d'un import. Découpez-le en plusieurs fichiers."
                 )
             )

@@ -39,7 +39,7 @@ def services_csv():
 
 @bp.route("/services.geojson")
 def services_geojson():
-    """GeoJSON FeatureCollection, one feature per service (null geometry if unplaced)."""
+    """GeoJSON FeatureCollection, one feature per service (null geometry: unplaced)."""
     from .engine import clock
 
     now = clock()

@@ -114,7 +114,8 @@ def prepare(
             report.issues.append(
                 Issue(
                     f"« {service_id} » : identifiant déjà utilisé ligne "
-                    f"{first_line[service_id]} ; chaque service a un identifiant unique.",
+                    f"{first_line[service_id]} ; chaque service a un identifiant "
+                    "unique.",
                     line,
                     "id",
                 )
@@ -138,7 +139,8 @@ def _check_structure(record, line, allowed, names, report):
     if allowed is not None and structure_id not in allowed:
         report.issues.append(
             Issue(
-                f"« {structure_id} » : cette structure n'est pas rattachée à votre compte ; "
+                f"« {structure_id} » : cette structure n'est pas rattachée à votre "
+                "compte ; "
                 f"la ligne (service « {record['id']} ») est refusée.",
                 line,
                 "structure_id",
@@ -150,7 +152,8 @@ def _check_structure(record, line, allowed, names, report):
         report.issues.append(
             Issue(
                 f"« {record['structure_nom']} » : la structure « {structure_id} » "
-                f"s'appelle « {first[0]} » ligne {first[1]} ; le premier nom est retenu.",
+                f"s'appelle « {first[0]} » ligne {first[1]} ; le premier nom est "
+                "retenu.",
                 line,
                 "structure_nom",
                 blocking=False,
@@ -343,7 +346,8 @@ def undo(db, import_id):
         raise ImportRefused(f"L'import n°{import_id} a déjà été annulé.")
     later = list(
         db.query(
-            "select distinct c.import_id from changes c join imports i on i.id = c.import_id"
+            "select distinct c.import_id from changes c"
+            " join imports i on i.id = c.import_id"
             " where c.import_id > :id and i.statut = 'applique' and c.service_id in"
             " (select service_id from changes where import_id = :id) order by 1",
             {"id": import_id},

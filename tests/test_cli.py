@@ -58,8 +58,8 @@ def test_import_with_errors_exits_1_and_writes_nothing(runner, app, tmp_path):
     assert result.exit_code == 1
     assert "Erreurs bloquantes (1)" in result.output
     assert (
-        "ligne 2 · colonne besoins · « logment » inconnu — vouliez-vous dire « logement » ?"
-        in result.output
+        "ligne 2 · colonne besoins · « logment » inconnu — "
+        "vouliez-vous dire « logement » ?" in result.output
     )
     assert "Aucune modification enregistrée" in result.output
     with app.app_context():
