@@ -13,7 +13,8 @@ from . import importer, schema, seed
 from .csv_export import export_rows
 from .db import get_db
 from .engine import get_gazetteer, prepare_import
-from .geocoding import CommuneError, make_geocoder
+from .gazetteer import CommuneError
+from .geocoding import make_geocoder
 from .importer import ImportRefused, now
 
 

@@ -5,7 +5,8 @@ import datetime
 from flask import current_app
 
 from . import hours, importer
-from .geocoding import Gazetteer, make_geocoder
+from .gazetteer import Gazetteer
+from .geocoding import make_geocoder
 from .vocabulary import besoins_choices
 
 _cache = {}  # process-wide: the gazetteer takes ~0.6 s to build

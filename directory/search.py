@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 from . import hours
-from .geocoding import CommuneError, parse_query
+from .gazetteer import CommuneError
+from .geocoding import parse_query
 from .vocabulary import MODALITES, PUBLICS
 
 PARIS = hours.PARIS

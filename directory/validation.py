@@ -14,7 +14,7 @@ import opening_hours
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from .geocoding import CommuneError, PostcodeMismatch, UnknownPostcode
+from .gazetteer import CommuneError, PostcodeMismatch, UnknownPostcode
 from .report import Issue
 from .vocabulary import (
     FRAIS,
