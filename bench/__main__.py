@@ -1,0 +1,58 @@
+"""`make bench`: run the benchmarks in order and print one table (SPEC §10).
+
+    python -m bench [--rows 100000] [--seed 0] [--keep DIR] [--only import]
+
+To add a benchmark (e.g. the search API under gunicorn), write a module
+`bench/<name>.py` with `NAME`, `add_arguments(parser)` and
+`run(args, directory) -> list[bench.Result]`, and append it to BENCHMARKS.
+"""
+
+import argparse
+import datetime
+import importlib
+import platform
+import sqlite3
+import sys
+import time
+
+from . import common_arguments, print_table, workdir
+
+BENCHMARKS = ["bench.importbench"]
+
+
+def main(argv=None):
+    modules = [importlib.import_module(name) for name in BENCHMARKS]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common_arguments(parser)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[m.NAME for m in modules],
+        help="run only this benchmark (repeatable)",
+    )
+    for module in modules:
+        module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    print(
+        f"bench {datetime.datetime.now().isoformat(timespec='seconds')} · "
+        f"Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
+        f"{platform.machine()}"
+    )
+    results = []
+    start = time.perf_counter()
+    with workdir(args.keep) as directory:
+        for module in modules:
+            if args.only and module.NAME not in args.only:
+                continue
+            results += module.run(args, directory)
+    print(f"\nAll benchmarks: {time.perf_counter() - start:.0f} s\n")
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
