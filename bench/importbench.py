@@ -12,9 +12,8 @@ On the same synthetic file (bench/synth.py, N rows, no coordinates), each run:
 
 Each phase runs in its own child process (`python -m bench.importbench --phase
 …`) and reports its own peak RSS (VmHWM; see `peak_rss_mb`). The child also
-times the engine's stages by wrapping the engine's module-level functions
-(read_file, _diff, _apply_structures, set_besoins) from outside; the engine
-itself is not modified. `--repeat N` runs both phases N times (median shown).
+times the stages around `prepare` and `apply` and prints the engine's own
+per-stage timings (`ImportReport.timings`). `--repeat N` runs both phases N times (median shown).
 
     python -m bench.importbench [--rows 100000] [--seed 0] [--repeat 3]
                                 [--keep DIR] [--trace-memory]
@@ -55,19 +54,10 @@ TARGET_PEAK_MB = 500
 TERRITORY = "15"
 
 
-STAGES = [
-    "read bytes, build gazetteer + needs",  # 0
-    "prepare: hash the file",  # 1
-    "read_file: decode, parse, clean",  # 2
-    "validate + geocode rows",  # 3
-    "diff against the database",  # 4
-    "apply: import log row",  # 5
-    "apply: structures",  # 6
-    "apply: services insert (FTS triggers)",  # 7
-    "apply: set_besoins",  # 8
-    "apply: audit insert + commit",  # 9
-    "close (WAL checkpoint)",  # 10
-]
+SETUP = "read bytes, build gazetteer + needs"
+PREPARE = "prepare (read, validate, geocode, diff)"
+APPLY = "apply (one transaction)"
+CLOSE = "close (WAL checkpoint)"
 
 
 # -- measuring, in the child ---------------------------------------------------
@@ -127,18 +117,6 @@ class Laps:
             tracemalloc.reset_peak()
         self.last = time.perf_counter()  # our own measuring is not charged
 
-    def wrap(self, module, attribute, name, before):
-        function = getattr(module, attribute)
-
-        def timed(*args, **kwargs):
-            self.lap(before)
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.lap(name)
-
-        setattr(module, attribute, timed)
-
 
 def phase_engine(csv_path, db_path, trace_memory=False):
     """prepare + apply of the whole file into an init-db'd database."""
@@ -150,10 +128,6 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     if trace_memory:
         tracemalloc.start()
     laps = Laps()
-    laps.wrap(importer, "read_file", STAGES[2], before=STAGES[1])
-    laps.wrap(importer, "_diff", STAGES[4], before=STAGES[3])
-    laps.wrap(importer, "_apply_structures", STAGES[6], before=STAGES[5])
-    laps.wrap(importer, "set_besoins", STAGES[8], before=STAGES[7])
     start_rss = rss_mb()
 
     start = laps.last = time.perf_counter()
@@ -164,7 +138,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     besoins = besoins_choices(
         db.query("select slug, libelle from besoins order by ordre")
     )
-    laps.lap(STAGES[0])
+    laps.lap(SETUP)
     report = importer.prepare(
         db,
         data,
@@ -183,10 +157,11 @@ def phase_engine(csv_path, db_path, trace_memory=False):
             f"bench: the synthetic file has {len(report.errors)} blocking errors:\n"
             + "\n".join(lines[:20])
         )
+    laps.lap(PREPARE)
     importer.apply(db, report, user="bench")
-    laps.lap(STAGES[9])
+    laps.lap(APPLY)
     db.close()
-    laps.lap(STAGES[10])
+    laps.lap(CLOSE)
     wall = time.perf_counter() - start
     peak = peak_rss_mb()
     tracemalloc.stop()
@@ -216,6 +191,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         "warnings": len(report.warnings),
         "bytes": len(data),
         "stages": laps.stages,
+        "engine_timings": report.timings,
         "counts": counts,
         "db_mb": Path(db_path).stat().st_size / 1e6,
     }
@@ -437,6 +413,8 @@ def results(rows, size_mb, engines, baselines, traced=False):
                 detail,
             )
         )
+    for name, seconds in engine.get("engine_timings", {}).items():
+        out.append(Result(NAME, f"    engine's own timing: {name}", f"{seconds:.1f} s"))
     geo = ", ".join(f"{k} {fmt_int(v)}" for k, v in counts["precision_geo"].items())
     out += [
         Result(

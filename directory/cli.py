@@ -136,32 +136,32 @@ def geocode_command(missing_only, dry_run):
         if missing_only
         else "coalesce(precision_geo, '') != 'manuel' or latitude is null"
     )
-    updates, failures = [], []
+    updates, failures = {}, []
     for row in db["services"].rows_where(where, order_by="id"):
         try:
             match = geocoder.locate(row["commune"], row["code_postal"], row["adresse"])
         except CommuneError as exc:
             failures.append(f"{row['id']} : {exc.message}")
             continue
-        point = (match.latitude, match.longitude, match.precision)
-        if point != (row["latitude"], row["longitude"], row["precision_geo"]):
-            updates.append((row["id"], point))
-    if not dry_run:
-        with db.atomic():
-            for service_id, (lat, lon, precision) in updates:
-                db["services"].update(
-                    service_id,
-                    {
-                        "latitude": lat,
-                        "longitude": lon,
-                        "precision_geo": precision,
-                        "modifie_le": now(),
-                    },
-                )
+        point = {
+            "latitude": match.latitude,
+            "longitude": match.longitude,
+            "precision_geo": match.precision,
+        }
+        if any(row[k] != v for k, v in point.items()):
+            updates[row["id"]] = point
+    import_id = None
+    if updates and not dry_run:
+        import_id = importer.apply_edits(db, updates, user="geocode", label="géocodage")
     for failure in failures:
         click.echo(f"  ! {failure}")
     verb = "à mettre à jour" if dry_run else "mis à jour"
     click.echo(f"{len(updates)} services {verb}, {len(failures)} non localisés.")
+    if import_id:
+        click.echo(
+            f"Modifications journalisées : import n°{import_id} "
+            "(annulable avec undo-import)."
+        )
     sys.exit(1 if failures else 0)
 
 

@@ -5,6 +5,7 @@ the header line → header normalisation → rows keyed by canonical column name
 each with its spreadsheet line number (header = line 1).
 """
 
+import codecs
 import csv
 import io
 import math
@@ -80,6 +81,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     format: str = "csv"
+    last_line: int = 0  # last spreadsheet line read, for parser errors
 
     @property
     def blocked(self):
@@ -125,18 +127,30 @@ def clean_cell(value):
     return text
 
 
-def decode(data):
-    """Decode bytes as BOM-marked, strict UTF-8, strict cp1252, else detected."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "UTF-8 (avec BOM)"
-    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if data.startswith(bom):
-            return data[2:].decode(codec, errors="replace"), "UTF-16"
+def _valid(data, codec):
+    """True when `data` decodes strictly with `codec` (chunked: no full copy)."""
+    decoder = codecs.getincrementaldecoder(codec)()
     try:
-        return data.decode("utf-8"), "UTF-8"
+        for start in range(0, len(data), 1 << 20):
+            decoder.decode(data[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    lenient = data.decode("utf-8", errors="replace")
+        return False
+    return True
+
+
+def detect_encoding(data):
+    """(codec, label, decoded text or None): BOM, strict UTF-8, strict cp1252,
+    mixed UTF-8/cp1252 lines, else charset-normalizer. With a codec, the text
+    is None and the file is decoded while it is read (large files)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", "UTF-8 (avec BOM)", None
+    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return codec, "UTF-16", None
+    if _valid(data, "utf-8"):
+        return "utf-8", "UTF-8", None
+    lenient = data[: 1 << 20].decode("utf-8", errors="replace")
     if any(ord(c) > 127 and c != "\ufffd" for c in lenient):
         # Real UTF-8 accents plus a few Windows-1252 bytes (text pasted from
         # another file): decode each line on its own rather than garble all.
@@ -146,17 +160,23 @@ def decode(data):
                 lines.append(line.decode("utf-8"))
             except UnicodeDecodeError:
                 lines.append(line.decode("cp1252", errors="replace"))
-        return "\n".join(lines), MIXED
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        pass
+        return None, MIXED, "\n".join(lines)
+    if _valid(data, "cp1252"):
+        return "cp1252", "Windows-1252", None
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
-        return None, None
-    return str(best), best.encoding
+        return None, None, None
+    return None, best.encoding, str(best)
+
+
+def decode(data):
+    """Decode bytes → (text, encoding label); (None, None) when hopeless."""
+    codec, label, text = detect_encoding(data)
+    if codec:
+        text = data.decode(codec, errors="replace")
+    return text, label
 
 
 def looks_binary(data):
@@ -176,7 +196,9 @@ def sniff_delimiter(header_line):
 
 
 def read_file(data, filename="", *, max_bytes, max_rows):
-    """Read bytes into a Table; blocking issues stop before any validation."""
+    """Read bytes into a Table whose `rows` are produced lazily (large files are
+    never held twice in memory); the header is checked up front, and problems
+    met while rows are read are added to `issues` as they come."""
     table = Table()
     if len(data) > max_bytes:
         table.issues.append(
@@ -212,13 +234,13 @@ def read_file(data, filename="", *, max_bytes, max_rows):
         return table
     else:
         raw_rows = _read_csv(data, table)
-    if raw_rows is None:
-        return table
-    _build_rows(raw_rows, table, max_rows)
+    if raw_rows is not None:
+        _read_header(raw_rows, table, max_rows)
     return table
 
 
 def _read_csv(data, table):
+    """Iterator of (spreadsheet line, cells) over a CSV file, or None."""
     if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         table.issues.append(
             Issue.file(
@@ -228,14 +250,14 @@ def _read_csv(data, table):
             )
         )
         return None
-    text, encoding = decode(data)
-    if text is None:
+    codec, label, text = detect_encoding(data)
+    if codec is None and text is None:
         table.issues.append(
             Issue.file("Encodage du fichier illisible : enregistrez-le en CSV UTF-8.")
         )
         return None
-    table.encoding = encoding
-    if encoding == MIXED:
+    table.encoding = label
+    if label == MIXED:
         table.issues.append(
             Issue(
                 "le fichier mélange deux encodages (UTF-8 et Windows-1252) : "
@@ -244,26 +266,42 @@ def _read_csv(data, table):
                 blocking=False,
             )
         )
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    table.delimiter = sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
+    if text is None:
+        stream = io.TextIOWrapper(
+            io.BytesIO(data), encoding=codec, errors="replace", newline=""
+        )
+    else:
+        stream = io.StringIO(text, newline="")
+    first = ""
+    for first in stream:
+        if first.strip("\r\n"):
+            break
+    stream.seek(0)
+    table.delimiter = sniff_delimiter(first.lstrip("\ufeff"))
+    lines = stream
+    if b"\xa0" in data or b"\xe2\x80\xaf" in data:
+        # Spaces Excel writes (non-breaking, narrow) become plain spaces, line
+        # by line and in C, before the CSV parser splits cells.
+        lines = (line.replace("\u00a0", " ").replace("\u202f", " ") for line in stream)
+    reader = csv.reader(lines, delimiter=table.delimiter)
+    return _csv_records(reader, table)
+
+
+def _csv_records(reader, table):
     # A spreadsheet row is a CSV record, even when a cell spans several lines.
-    rows = []
     try:
-        for number, row in enumerate(reader, start=1):
-            rows.append((number, row))
-        return rows
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         table.issues.append(
             Issue(
-                line=len(rows) + 1,
+                line=table.last_line + 1,
                 message=f"ligne illisible ({exc}) : vérifiez les guillemets.",
             )
         )
-        return None
 
 
 def _read_xlsx(data, table):
+    """Iterator of (spreadsheet line, cells) over the first or "Services" sheet."""
     from openpyxl import load_workbook
 
     table.encoding = "XLSX"
@@ -286,7 +324,7 @@ def _read_xlsx(data, table):
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
     ]
     workbook.close()
-    return rows
+    return iter(rows)
 
 
 def _xlsx_cell(value):
@@ -300,14 +338,16 @@ def _xlsx_cell(value):
     return str(value)
 
 
-def _build_rows(raw_rows, table, max_rows):
-    raw_rows = [(n, [clean_cell(c) for c in row]) for n, row in raw_rows]
-    while raw_rows and not any(raw_rows[0][1]):
-        raw_rows.pop(0)
-    if not raw_rows:
+def _read_header(raw_rows, table, max_rows):
+    """Check the header line, then set `table.rows` to the lazy data rows."""
+    header_line, header = None, []
+    for number, cells in raw_rows:
+        header_line, header = number, [clean_cell(c) for c in cells]
+        if any(header):
+            break
+    if not any(header):
         table.issues.append(Issue.file(EMPTY))
         return
-    header_line, header = raw_rows[0]
     while header and not header[-1]:
         header.pop()
     columns = [normalize_header(h) for h in header]
@@ -364,41 +404,52 @@ def _build_rows(raw_rows, table, max_rows):
     table.columns = [c for c in columns if c in known and c != IGNORE_COLUMN]
     if table.blocked:
         return
-    width = len(columns)
-    for number, cells in raw_rows[1:]:
+    # Unknown and untitled columns are read under a name no validator asks for.
+    keys = [c if c in known else None for c in columns]
+    table.rows = _data_rows(raw_rows, keys, table, max_rows)
+
+
+def _data_rows(raw_rows, keys, table, max_rows):
+    """Yield (line, {column: text}) for each data row; record reading problems."""
+    width, count = len(keys), 0
+    ignore, unknown = IGNORE_COLUMN in keys, None in keys
+    for number, cells in raw_rows:
+        table.last_line = number
         if not any(cells):
-            continue
+            continue  # empty rows, often trailing ones
         if len(cells) > width:
-            if any(cells[width:]):
-                table.issues.append(
-                    Issue(
-                        line=number,
-                        message=f"la ligne contient {len(cells)} cellules alors que "
-                        f"l'en-tête compte {width} colonnes : une cellule contient "
-                        "sans doute un séparateur non protégé par des guillemets.",
+            if any(c.strip() for c in cells[width:]):
+                if any(cells):
+                    table.issues.append(
+                        Issue(
+                            line=number,
+                            message=f"la ligne contient {len(cells)} cellules alors "
+                            f"que l'en-tête compte {width} colonnes : une cellule "
+                            "contient sans doute un séparateur non protégé par des "
+                            "guillemets.",
+                        )
                     )
-                )
                 continue
             cells = cells[:width]
-        cells = cells + [""] * (width - len(cells))
-        record = {}
-        for column, value in zip(columns, cells, strict=True):
-            if column in known and column not in record:
-                record[column] = value
-        if record.pop(IGNORE_COLUMN, ""):
+        record = dict(zip(keys, map(str.strip, cells), strict=False))
+        if unknown:
+            del record[None]
+        if not any(record.values()):
+            continue  # cells holding only spaces
+        if ignore and record.pop(IGNORE_COLUMN, ""):
             continue
-        table.rows.append((number, record))
-        if len(table.rows) > max_rows:
+        count += 1
+        if count > max_rows:
             table.issues.append(
                 Issue.file(
                     f"Le fichier compte plus de {thousands(max_rows)} lignes de "
-                    "services, "
-                    "la limite d'un import. Découpez-le en plusieurs fichiers."
+                    "services, la limite d'un import. Découpez-le en plusieurs "
+                    "fichiers."
                 )
             )
-            table.rows = []
             return
-    if not table.rows and not table.blocked:
+        yield number, record
+    if not count and not table.blocked:
         table.issues.append(
             Issue.file(
                 "Le fichier ne contient que la ligne d'en-tête : "

@@ -24,17 +24,23 @@ _CEDEX = re.compile(r"\bcedex\b.*$")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
 def normalize_name(s):
     """Key for fuzzy commune matching: no accents, case, punctuation nor St/Ste."""
-    s = unicodedata.normalize("NFKD", str(s or ""))
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    s = s.replace("œ", "oe").replace("æ", "ae")
-    words = re.sub(r"[^0-9a-z]+", " ", s).split()
+    s = str(s or "").lower().replace("œ", "oe").replace("æ", "ae")
+    # NFKD splits "é" into "e" + accent, and the accent goes.
+    s = _COMBINING.sub("", unicodedata.normalize("NFKD", s))
+    words = _NOT_ALNUM.sub(" ", s).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _clean_code(value):
     """Postcode/INSEE code as text; restores the leading zero Excel drops."""
+    if isinstance(value, str) and len(value) == 5 and value.isalnum():
+        return value.upper()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     s = re.sub(r"\s+", "", "" if value is None else str(value)).upper()
@@ -223,7 +229,10 @@ class Gazetteer:
     @classmethod
     def from_db(cls, db, *, territory="15"):
         """Build from the `communes` table of a sqlite_utils.Database."""
-        return cls(db["communes"].rows, territory=territory)
+        cursor = db.conn.execute("select * from communes")
+        columns = [d[0] for d in cursor.description]
+        rows = (dict(zip(columns, row, strict=True)) for row in cursor)
+        return cls(rows, territory=territory)
 
     def get(self, code_insee):
         """Current commune by INSEE code, or None."""

@@ -8,14 +8,42 @@ writes everything in ONE transaction, with a field-level audit trail that
 import datetime
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .csv_import import read_file
 from .report import Issue, format_lines, plural
-from .schema import SERVICE_COLUMNS
+from .schema import FTS_COLUMNS, SERVICE_COLUMNS
 from .validation import MULTI, RowValidator
 
 COMPARED = [c for c in SERVICE_COLUMNS if c != "id"] + ["precision_geo"]
+RECORD_COLUMNS = (*SERVICE_COLUMNS, "precision_geo", "besoins_libelles")
+_POSITION = {name: i for i, name in enumerate(RECORD_COLUMNS)}
+
+
+class Record(tuple):
+    """A validated service, as compact as a tuple (a 100 000-row import holds
+    them all), readable by column name like a dict."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, values):
+        return cls(map(values.get, RECORD_COLUMNS))
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            key = _POSITION[key]
+        return tuple.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        return self[key] if key in _POSITION else default
+
+    def as_dict(self):
+        return dict(zip(RECORD_COLUMNS, self, strict=True))
+
+
 CHUNK = 500  # ids per IN (…) query, under SQLite's parameter limit
 
 
@@ -49,6 +77,7 @@ class ImportReport:
     closed: list = field(default_factory=list)
     structures: dict = field(default_factory=dict)  # id -> name in the file
     import_id: int | None = None
+    timings: dict = field(default_factory=dict)  # stage (French) -> seconds
 
     @property
     def errors(self):
@@ -97,21 +126,23 @@ def prepare(
     :param allowed_structures: structure ids the uploader owns (None = all).
     :param progress: optional callable(number of rows done).
     """
+    clock = time.perf_counter()
     report = ImportReport(filename, hashlib.sha256(data).hexdigest(), len(data))
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
     report.encoding, report.delimiter = table.encoding, table.delimiter
-    report.issues.extend(table.issues)
-    report.rows_read = len(table.rows)
     if table.blocked:
+        report.issues.extend(table.issues)
         return report
     validator = RowValidator(besoins, geocoder, territory=territory, today=today)
-    records, first_line, structure_names = [], {}, {}
-    for done, (line, raw) in enumerate(table.rows, start=1):
+    records, first_line, structure_names, row_issues, labels = [], {}, {}, [], {}
+    done = 0
+    for done, (line, raw) in enumerate(table.rows, start=1):  # noqa: B007
         record, issues = validator.validate(line, raw)
-        report.issues.extend(issues)
+        if issues:
+            row_issues.extend(issues)
         service_id = raw.get("id")
         if service_id in first_line:
-            report.issues.append(
+            row_issues.append(
                 Issue(
                     f"« {service_id} » : identifiant déjà utilisé ligne "
                     f"{first_line[service_id]} ; chaque service a un identifiant "
@@ -123,21 +154,37 @@ def prepare(
             record = None
         elif service_id:
             first_line[service_id] = line
-        if record:
-            _check_structure(record, line, allowed_structures, structure_names, report)
-            records.append((line, record))
+        if record and _check_structure(
+            record, line, allowed_structures, structure_names, row_issues, report
+        ):
+            needs = record["besoins"]
+            if needs not in labels:
+                labels[needs] = MULTI.join(
+                    besoins.labels[n] for n in needs.split(MULTI)
+                )
+            record["besoins_libelles"] = labels[needs]
+            records.append((line, Record.of(record)))
         if progress and done % 1000 == 0:
             progress(1000)
     if progress:
-        progress(len(table.rows) % 1000)
-    _diff(db, records, allowed_structures, besoins, report)
+        progress(done % 1000)
+    report.rows_read = done
+    report.timings["lecture et validation"] = time.perf_counter() - clock
+    report.issues.extend(table.issues)
+    if table.blocked:  # e.g. over the row cap: the rest is noise
+        report.rows_read, report.structures = 0, {}
+        return report
+    report.issues.extend(row_issues)
+    clock = time.perf_counter()
+    _diff(db, records, allowed_structures, report)
+    report.timings["comparaison avec la base"] = time.perf_counter() - clock
     return report
 
 
-def _check_structure(record, line, allowed, names, report):
+def _check_structure(record, line, allowed, names, issues, report):
     structure_id = record["structure_id"]
     if allowed is not None and structure_id not in allowed:
-        report.issues.append(
+        issues.append(
             Issue(
                 f"« {structure_id} » : cette structure n'est pas rattachée à votre "
                 "compte ; "
@@ -146,10 +193,10 @@ def _check_structure(record, line, allowed, names, report):
                 "structure_id",
             )
         )
-        return
+        return False
     first = names.setdefault(structure_id, (record["structure_nom"], line))
     if first[0] != record["structure_nom"]:
-        report.issues.append(
+        issues.append(
             Issue(
                 f"« {record['structure_nom']} » : la structure « {structure_id} » "
                 f"s'appelle « {first[0]} » ligne {first[1]} ; le premier nom est "
@@ -161,18 +208,17 @@ def _check_structure(record, line, allowed, names, report):
         )
         record["structure_nom"] = first[0]
     report.structures[structure_id] = first[0]
+    return True
 
 
-def _diff(db, records, allowed, besoins, report):
+def _diff(db, records, allowed, report):
     existing = fetch_services(db, [r["id"] for _, r in records])
     for line, record in records:
-        record["besoins_libelles"] = MULTI.join(
-            besoins.labels[s] for s in record["besoins"].split(MULTI)
-        )
         old = existing.get(record["id"])
         if old is None:
             report.new.append(record)
             continue
+        record = record.as_dict()
         if old["structure_id"] != record["structure_id"] and allowed is not None:
             report.issues.append(
                 Issue(
@@ -210,12 +256,17 @@ def fetch_services(db, ids):
     return found
 
 
+INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
+BULK = 500  # from this many new services, fill the FTS index in one statement
+
+
 def apply(db, report, *, user, structure_id=None):
     """Write a clean report in ONE transaction and log it; returns the import id."""
     if not report.ok:
         raise ImportRefused(
             "Import refusé : le fichier contient des erreurs bloquantes."
         )
+    clock = time.perf_counter()
     stamp = now()
     changes = []
     with db.atomic():
@@ -238,10 +289,12 @@ def apply(db, report, *, user, structure_id=None):
             .last_pk
         )
         _apply_structures(db, report.structures, import_id, stamp, changes)
-        new_rows = [{**r, "cree_le": stamp, "modifie_le": stamp} for r in report.new]
-        db["services"].insert_all(new_rows, batch_size=500)
-        for record in report.new:
-            changes.append(_change(import_id, record["id"], "creation"))
+        # In id order, every b-tree keyed on the id grows at its end.
+        new = sorted(report.new, key=itemgetter("id"))
+        insert_services(db, new, stamp)
+        changes.extend(
+            (import_id, r["id"], "creation", None, "null", "null") for r in new
+        )
         for change in report.changed:
             fields = list(change.fields) + [
                 ("modifie_le", change.old["modifie_le"], stamp)
@@ -255,64 +308,171 @@ def apply(db, report, *, user, structure_id=None):
                     )
                 )
             db["services"].update(change.record["id"], {f: a for f, _, a in fields})
-            for name, before, after in fields:
-                changes.append(
-                    _change(
-                        import_id,
-                        change.record["id"],
-                        "modification",
-                        name,
-                        before,
-                        after,
-                    )
+            changes.extend(
+                (
+                    import_id,
+                    change.record["id"],
+                    "modification",
+                    name,
+                    json.dumps(before, ensure_ascii=False),
+                    json.dumps(after, ensure_ascii=False),
                 )
-        touched = [r["id"] for r in report.new] + [
-            c.record["id"]
-            for c in report.changed
-            if any(f == "besoins" for f, _, _ in c.fields)
-        ]
-        set_besoins(db, touched)
-        db["changes"].insert_all(changes, batch_size=1000)
+                for name, before, after in fields
+            )
+        pairs = [(b, r["id"]) for r in new for b in r["besoins"].split(MULTI)]
+        pairs.sort()  # the b-tree's own order: every insert is an append
+        db.conn.executemany(
+            "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
+        )
+        set_besoins(
+            db,
+            [
+                c.record["id"]
+                for c in report.changed
+                if any(f == "besoins" for f, _, _ in c.fields)
+            ],
+        )
+        db.conn.executemany(
+            "insert into changes (import_id, service_id, action, champ, avant, apres)"
+            " values (?, ?, ?, ?, ?, ?)",
+            changes,
+        )
     report.import_id = import_id
+    report.timings["écriture"] = time.perf_counter() - clock
     return import_id
 
 
-def _change(import_id, target, action, field_name=None, before=None, after=None):
-    return {
-        "import_id": import_id,
-        "service_id": target,
-        "action": action,
-        "champ": field_name,
-        "avant": json.dumps(before, ensure_ascii=False),
-        "apres": json.dumps(after, ensure_ascii=False),
-    }
+def apply_edits(db, edits, *, user, label):
+    """Apply field edits {service id: {column: value}} as one audited, undoable
+    import (e.g. `geocode`); returns the import id, or None when nothing changes."""
+    existing = fetch_services(db, list(edits))
+    stamp, changes = now(), []
+    with db.atomic():
+        import_id = (
+            db["imports"]
+            .insert(
+                {
+                    "utilisateur": user,
+                    "fichier": label,
+                    "cree_le": stamp,
+                    "lignes": len(edits),
+                    "nouveaux": 0,
+                    "modifies": 0,
+                    "inchanges": 0,
+                    "fermes": 0,
+                    "statut": "applique",
+                }
+            )
+            .last_pk
+        )
+        for service_id, values in edits.items():
+            old = existing[service_id]
+            fields = [(c, old[c], v) for c, v in values.items() if old[c] != v]
+            if not fields:
+                continue
+            fields.append(("modifie_le", old["modifie_le"], stamp))
+            db["services"].update(service_id, {c: v for c, _, v in fields})
+            changes.extend(
+                (
+                    import_id,
+                    service_id,
+                    "modification",
+                    c,
+                    json.dumps(b, ensure_ascii=False),
+                    json.dumps(a, ensure_ascii=False),
+                )
+                for c, b, a in fields
+            )
+        modified = len({c[1] for c in changes})
+        if not modified:
+            db.execute("delete from imports where id = ?", [import_id])
+            return None
+        db["imports"].update(import_id, {"modifies": modified})
+        db.conn.executemany(
+            "insert into changes (import_id, service_id, action, champ, avant, apres)"
+            " values (?, ?, ?, ?, ?, ?)",
+            changes,
+        )
+    return import_id
+
+
+def insert_services(db, records, stamp):
+    """Insert new services. For many, fill the FTS index in one statement instead
+    of one trigger call per row, and when they outnumber the existing rows,
+    rebuild the secondary indexes once at the end.
+
+    Triggers and indexes are dropped and re-created inside the caller's
+    transaction (SQLite DDL is transactional): a crash restores them too.
+    """
+    if not records:
+        return
+    conn = db.conn
+    sql = (
+        f"insert into services ({', '.join(INSERT_COLUMNS)}) "
+        f"values ({', '.join('?' * len(INSERT_COLUMNS))})"
+    )
+    stamps = (stamp, stamp)
+    rows = (tuple(r) + stamps for r in records)
+    if len(records) < BULK:
+        conn.executemany(sql, rows)
+        return
+    before, existing = conn.execute(
+        "select coalesce(max(rowid), 0), count(*) from services"
+    ).fetchone()
+    saved = conn.execute(
+        "select type, name, sql from sqlite_master where tbl_name = 'services'"
+        " and sql is not null and (name = 'services_ai' or (type = 'index'"
+        " and :rebuild))",
+        {"rebuild": len(records) >= existing},
+    ).fetchall()
+    for kind, name, _ in saved:
+        conn.execute(f"drop {kind} [{name}]")
+    # A bigger page cache spares rewriting b-tree pages to the WAL many times.
+    cache = conn.execute("pragma cache_size").fetchone()[0]
+    conn.execute("pragma cache_size = -16384")
+    conn.executemany(sql, rows)
+    columns = ", ".join(FTS_COLUMNS)
+    conn.execute(
+        f"insert into services_fts (rowid, {columns}) "
+        f"select rowid, {columns} from services where rowid > ?",
+        [before],
+    )
+    for _, _, create in saved:
+        conn.execute(create)
+    conn.execute(f"pragma cache_size = {int(cache)}")
 
 
 def _apply_structures(db, structures, import_id, stamp, changes):
-    table = db["structures"]
+    old = {}
+    ids = list(structures)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(f"select * from structures where id in ({marks})", chunk):
+            old[row["id"]] = row
+    created = [s for s in ids if s not in old]
+    db.conn.executemany(
+        "insert into structures (id, nom, actif, cree_le, modifie_le)"
+        " values (?, ?, 1, ?, ?)",
+        ((s, structures[s], stamp, stamp) for s in created),
+    )
+    changes.extend(
+        (import_id, s, "structure-creation", None, "null", "null") for s in created
+    )
     for structure_id, name in structures.items():
-        old = next(table.rows_where("id = ?", [structure_id]), None)
-        if old is None:
-            table.insert(
-                {
-                    "id": structure_id,
-                    "nom": name,
-                    "actif": 1,
-                    "cree_le": stamp,
-                    "modifie_le": stamp,
-                }
-            )
-            changes.append(_change(import_id, structure_id, "structure-creation"))
-        elif old["nom"] != name:
-            table.update(structure_id, {"nom": name, "modifie_le": stamp})
+        previous = old.get(structure_id)
+        if previous and previous["nom"] != name:
+            db["structures"].update(structure_id, {"nom": name, "modifie_le": stamp})
             changes.append(
-                _change(
+                (
                     import_id,
                     structure_id,
                     "structure-modification",
                     "nom",
-                    [old["nom"], old["modifie_le"]],
-                    [name, stamp],
+                    json.dumps(
+                        [previous["nom"], previous["modifie_le"]], ensure_ascii=False
+                    ),
+                    json.dumps([name, stamp], ensure_ascii=False),
                 )
             )
 
@@ -322,18 +482,23 @@ def set_besoins(db, service_ids):
     for start in range(0, len(service_ids), CHUNK):
         chunk = service_ids[start : start + CHUNK]
         marks = ",".join("?" * len(chunk))
-        db.execute(f"delete from service_besoins where service_id in ({marks})", chunk)
+        # Probing every need keeps to the (besoin, service_id) key: no scan.
+        db.execute(
+            "delete from service_besoins where besoin in (select slug from besoins)"
+            f" and service_id in ({marks})",
+            chunk,
+        )
         rows = db.query(
             f"select id, besoins from services where id in ({marks})", chunk
         )
-        db["service_besoins"].insert_all(
-            (
-                {"service_id": r["id"], "besoin": b}
+        db.conn.executemany(
+            "insert into service_besoins (besoin, service_id) values (?, ?)",
+            [
+                (b, r["id"])
                 for r in rows
                 for b in (r["besoins"] or "").split(MULTI)
                 if b
-            ),
-            batch_size=1000,
+            ],
         )
 
 
@@ -365,13 +530,12 @@ def undo(db, import_id):
         )
     )
     with db.atomic():
-        touched = set()
+        touched, created = set(), []
         for change in changes:
             target, action = change["service_id"], change["action"]
             before = json.loads(change["avant"]) if change["avant"] else None
             if action == "creation":
-                db.execute("delete from services where id = ?", [target])
-                db.execute("delete from service_besoins where service_id = ?", [target])
+                created.append(target)
             elif action == "modification":
                 db["services"].update(target, {change["champ"]: before})
                 touched.add(target)
@@ -381,7 +545,12 @@ def undo(db, import_id):
                 db["structures"].update(
                     target, {"nom": before[0], "modifie_le": before[1]}
                 )
-        set_besoins(db, sorted(touched))
+        for start in range(0, len(created), CHUNK):
+            chunk = created[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"delete from services where id in ({marks})", chunk)
+        # Rows of deleted services are removed; touched ones are rebuilt.
+        set_besoins(db, sorted(touched) + created)
         db["imports"].update(import_id, {"statut": "annule", "annule_le": now()})
     return len(changes)
 

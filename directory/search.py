@@ -104,7 +104,7 @@ def _number(text, name, low, high, integer=False):
     except ValueError:
         kind = "un nombre entier" if integer else "un nombre"
         raise ParamError(f"« {name} » doit être {kind}.", name) from None
-    if not math.isfinite(value) or not low <= value <= high:
+    if (not integer and not math.isfinite(value)) or not low <= value <= high:
         raise ParamError(f"« {name} » doit être compris entre {low} et {high}.", name)
     return value
 

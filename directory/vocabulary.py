@@ -13,12 +13,16 @@ from functools import lru_cache
 
 from data_inclusion.schema.v1 import Public, Thematique
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
 
+
+@lru_cache(maxsize=65536)
 def fold(text):
     """Comparison key: no accents, lower case, words joined by single hyphens."""
-    text = unicodedata.normalize("NFKD", str(text)).replace("œ", "oe")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    text = str(text).lower().replace("œ", "oe").replace("æ", "ae")
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _NOT_ALNUM.sub("-", text).strip("-")
 
 
 class Choices:

@@ -561,8 +561,9 @@ def test_read_file_gives_canonical_columns_and_line_numbers():
         "horaires",
         "date_maj",
     ]
-    assert [line for line, _ in table.rows] == [2, 3]
-    assert table.rows[1][1]["commune"] == "Neussargues-Moissac"
+    rows = list(table.rows)
+    assert [line for line, _ in rows] == [2, 3]
+    assert rows[1][1]["commune"] == "Neussargues-Moissac"
 
 
 def test_blocked_report_text(prepare):

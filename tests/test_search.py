@@ -485,3 +485,8 @@ def test_communes_autocomplete_and_besoins(search_app):
     alimentation = next(b for b in besoins if b["slug"] == "alimentation")
     assert alimentation["nombre_services"] == 3  # the closed one is not counted
     assert alimentation["libelle"] == "Se nourrir"
+
+
+def test_huge_numbers_are_a_400_not_a_crash(api):
+    assert api(page="1" * 400, status=400)["parametre"] == "page"
+    assert api(rayon="1" * 400, commune="Murat", status=400)["parametre"] == "rayon"
