@@ -7,6 +7,7 @@ writes everything in ONE transaction, with a field-level audit trail that
 
 import datetime
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -290,11 +291,8 @@ def apply(db, report, *, user, structure_id=None):
         )
         _apply_structures(db, report.structures, import_id, stamp, changes)
         # In id order, every b-tree keyed on the id grows at its end.
-        new = sorted(report.new, key=itemgetter("id"))
+        new = sorted(report.new, key=itemgetter(0))
         insert_services(db, new, stamp)
-        changes.extend(
-            (import_id, r["id"], "creation", None, "null", "null") for r in new
-        )
         for change in report.changed:
             fields = list(change.fields) + [
                 ("modifie_le", change.old["modifie_le"], stamp)
@@ -319,7 +317,7 @@ def apply(db, report, *, user, structure_id=None):
                 )
                 for name, before, after in fields
             )
-        pairs = [(b, r["id"]) for r in new for b in r["besoins"].split(MULTI)]
+        pairs = [(b, r[0]) for r in new for b in r["besoins"].split(MULTI)]
         pairs.sort()  # the b-tree's own order: every insert is an append
         db.conn.executemany(
             "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
@@ -332,10 +330,11 @@ def apply(db, report, *, user, structure_id=None):
                 if any(f == "besoins" for f, _, _ in c.fields)
             ],
         )
+        creations = ((import_id, r[0], "creation", None, "null", "null") for r in new)
         db.conn.executemany(
             "insert into changes (import_id, service_id, action, champ, avant, apres)"
             " values (?, ?, ?, ?, ?, ?)",
-            changes,
+            itertools.chain(changes, creations),
         )
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
