@@ -39,8 +39,11 @@ def cached(payload, *, per_minute=False):
 def run_search(args, *, paginate=True):
     """Parse the query string and search; ParamError propagates."""
     db = get_db()
-    query = parse_params(args, gazetteer=get_gazetteer(db), besoins=get_besoins(db))
-    return search(db, query, now=clock(), paginate=paginate)
+    besoins = get_besoins(db)
+    query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+    return search(
+        db, query, besoin_slugs=list(besoins.labels), now=clock(), paginate=paginate
+    )
 
 
 @bp.errorhandler(ParamError)

@@ -12,9 +12,6 @@ import opening_hours
 
 PARIS = ZoneInfo("Europe/Paris")
 
-_open_values = {}  # (database file, data version, minute) -> [open strings]
-
-
 @lru_cache(maxsize=8192)
 def parse(text):
     """OpeningHours for a string (French public holidays), or None if invalid."""
@@ -60,27 +57,6 @@ def data_version(db):
         )
     )
     return f"{row['n']}.{row['a'] or 0}"
-
-
-def open_now_values(db, now):
-    """The distinct `horaires` strings that are open at `now` (cached per minute)."""
-    minute = local_minute(now)
-    key = (
-        db.conn.execute("pragma database_list").fetchone()[2],
-        data_version(db),
-        minute,
-    )
-    if key not in _open_values:
-        if len(_open_values) > 64:
-            _open_values.clear()
-        values = [
-            r["horaires"]
-            for r in db.query(
-                "select distinct horaires from services where horaires is not null"
-            )
-        ]
-        _open_values[key] = [v for v in values if _state(v, minute)]
-    return _open_values[key]
 
 
 def next_change(text, now):

@@ -1,9 +1,10 @@
 """The one search function behind the pages, the JSON API and the exports.
 
 `parse_params` turns query-string values into a validated `Query` (or raises
-`ParamError` with a French message naming the parameter); `search` runs it
-against SQLite: FTS5 with bm25, the indexed service↔need table, a bounding
-box then an exact ellipsoidal distance, and "open now" from opening_hours.
+`ParamError` with a French message naming the parameter); `search` runs it:
+FTS5 with bm25 in SQLite for the text, vectorised masks and an ellipsoidal
+distance over the in-memory columns of `search_index` for everything else,
+"open now" from opening_hours; the page's rows are then read by rowid.
 No Flask imports.
 """
 
@@ -12,9 +13,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import hours
 from .gazetteer import CommuneError
 from .geocoding import parse_query
+from .search_index import get_index
 from .vocabulary import MODALITES, PUBLICS
 
 PARIS = hours.PARIS
@@ -39,10 +43,6 @@ DEFAULT_RAYON, MAX_RAYON = 20.0, 200.0
 DEFAULT_PAR_PAGE, MAX_PAR_PAGE, MAX_PAGE = 20, 100, 10_000
 MAX_Q = 200
 TRUE, FALSE = {"1", "true", "oui", "on"}, {"0", "false", "non", "off", ""}
-# bm25 weights of the FTS columns: nom, description, structure_nom, commune, besoins
-BM25 = "bm25(services_fts, 10.0, 1.0, 5.0, 3.0, 6.0)"
-# WGS84 ellipsoid, for the local distance formula below.
-A_KM, E2 = 6378.137, 0.00669437999014
 
 
 class ParamError(ValueError):
@@ -236,126 +236,84 @@ def fts_query(text):
     return " ".join(quoted)
 
 
-def distance_sql(lat0, lon0):
-    """SQL expression for the distance in km from (lat0, lon0) to each service.
+def search(db, query, *, besoin_slugs, now=None, paginate=True):
+    """Run a Query: Result(total, query, services of the requested page).
 
-    Local ellipsoidal plane at the mid-latitude: within 0.1 % of the geodesic
-    below 200 km (checked by the tests), and computed by SQLite in C.
+    Filters and orders work on the in-memory columns of `search_index`; only
+    the FTS match and the rows of the page are read from SQLite.
     """
-    phi = math.radians(lat0)
-    w = 1 - E2 * math.sin(phi) ** 2
-    meridian = A_KM * (1 - E2) / w**1.5  # radius of curvature N-S
-    normal = A_KM / math.sqrt(w)  # radius of curvature E-W
-    return (
-        f"sqrt(power(radians(s.latitude - {lat0!r}) * {meridian!r}, 2) + "
-        f"power(radians(s.longitude - {lon0!r}) * {normal!r} * "
-        f"cos(radians((s.latitude + {lat0!r}) / 2)), 2))"
-    )
-
-
-def _contains(column, values, params, prefix):
-    """SQL: a ', '-separated list column holds one of `values`."""
-    clauses = []
-    for i, value in enumerate(values):
-        params[f"{prefix}{i}"] = f"%, {value}, %"
-        clauses.append(f"(', ' || coalesce(s.{column}, '') || ', ') like :{prefix}{i}")
-    return "(" + " or ".join(clauses) + ")"
-
-
-def build_sql(query, *, open_hours=None):
-    """(from+where SQL, select columns, order by, params) for a Query."""
-    params, where = {}, ["s.statut != 'ferme'"]
-    source = "services s"
-    select = ["s.*"]
-    if query.q and (match := fts_query(query.q)):
-        source = "services_fts f join services s on s.rowid = f.rowid"
-        where.append("services_fts match :fts")
-        params["fts"] = match
-        select.append(f"{BM25} as rang")
+    now = now or datetime.datetime.now(PARIS)
+    index = get_index(db, besoin_slugs)
+    mask = index.active.copy()
     if query.besoins:
-        marks = ", ".join(f":b{i}" for i in range(len(query.besoins)))
-        params.update({f"b{i}": b for i, b in enumerate(query.besoins)})
-        where.append(
-            "s.id in (select service_id from service_besoins "
-            f"where besoin in ({marks}))"
-        )
+        mask &= index.needs_mask(query.besoins)
     if query.publics:
-        where.append(
-            _contains("publics", query.publics + ["tous-publics"], params, "p")
-        )
+        mask &= index.publics_mask(query.publics)
     if query.modalites:
-        where.append(_contains("modalites_acces", query.modalites, params, "m"))
+        mask &= index.modalites_mask(query.modalites)
     if query.frais:
-        where.append("s.frais = :frais")
-        params["frais"] = query.frais
+        mask &= index.frais == query.frais
     if query.ouvert:
-        marks = ", ".join(f":h{i}" for i in range(len(open_hours or [])))
-        params.update({f"h{i}": h for i, h in enumerate(open_hours or [])})
-        where.append(f"s.horaires in ({marks})" if marks else "0")
+        mask &= index.open_mask(now)
+    distances = within = None
     if query.place:
-        place, rayon = query.place, query.rayon
-        distance = distance_sql(place.latitude, place.longitude)
-        dlat = rayon / 110.5 + 0.01
-        dlon = (
-            rayon / (111.0 * max(math.cos(math.radians(place.latitude)), 0.05)) + 0.01
-        )
-        params.update(
-            rayon=rayon,
-            lat_lo=place.latitude - dlat,
-            lat_hi=place.latitude + dlat,
-            lon_lo=place.longitude - dlon,
-            lon_hi=place.longitude + dlon,
-        )
-        in_box = (
-            "s.latitude between :lat_lo and :lat_hi and "
-            "s.longitude between :lon_lo and :lon_hi"
-        )
-        remote = "', ' || coalesce(s.modes_accueil, '') || ', ' like '%, a-distance, %'"
-        where.append(f"(({in_box} and {distance} <= :rayon) or ({remote}))")
-        select.append(
-            f"case when {in_box} and {distance} <= :rayon then {distance} "
-            "end as distance_km"
-        )
+        place = query.place
+        distances = index.distances(place.latitude, place.longitude)
+        within = index.placed & (distances <= query.rayon)
+        mask &= within | index.remote
         if place.code_insee:
-            zones = [place.code_insee, place.departement or "", "france"]
-            params.update({f"z{i}": f"%, {z}, %" for i, z in enumerate(zones)})
-            where.append(
-                "(s.zone_eligibilite is null or "
-                + " or ".join(
-                    f"(', ' || s.zone_eligibilite || ', ') like :z{i}"
-                    for i in range(len(zones))
-                )
-                + ")"
-            )
-    else:
-        select.append("null as distance_km")
+            mask &= index.zone_mask({place.code_insee, place.departement, "france"})
+    # A text of punctuation only ("*", '"') searches nothing: it is ignored.
+    fts = fts_query(query.q) if query.q else None
     tri = query.tri
     if tri == "pertinence":
-        tri = "distance" if query.place else "rang" if "fts" in params else "nom"
-    order = {
-        "distance": "distance_km is null, distance_km, s.nom, s.id",
-        "rang": "rang, s.nom, s.id",
-        "nom": "s.nom collate nocase, s.id",
-        "date_maj": "s.date_maj desc, s.nom, s.id",
-    }[tri]
-    return f"from {source} where " + " and ".join(where), select, order, params
-
-
-def search(db, query, *, now=None, paginate=True):
-    """Run a Query: Result(total, query, services of the requested page)."""
-    now = now or datetime.datetime.now(PARIS)
-    open_hours = hours.open_now_values(db, now) if query.ouvert else None
-    body, select, order, params = build_sql(query, open_hours=open_hours)
-    total = next(db.query(f"select count(*) as n {body}", params))["n"]
-    sql = f"select {', '.join(select)} {body} order by {order}"
+        tri = "distance" if query.place else "rang" if fts else "nom"
+    if fts:
+        positions, scores = index.text(db, fts, scores=tri == "rang")
+        matched = np.zeros(len(mask), bool)
+        matched[positions] = True
+        mask &= matched
+    selected = np.flatnonzero(mask)
+    total = len(selected)
+    if tri == "distance":
+        # Out-of-radius remote services come last; ties by name, as people read.
+        key = np.where(within[selected], distances[selected], np.inf)
+        selected = selected[np.lexsort((index.nom_rank[selected], key))]
+    elif tri == "rang":
+        rank = np.full(len(mask), np.inf)
+        rank[positions] = scores
+        order = np.lexsort((index.nom_rank[selected], rank[selected]))
+        selected = selected[order]
+    elif tri == "nom":
+        selected = index.by_nom[mask[index.by_nom]]
+    else:  # date_maj, most recent first
+        selected = index.by_date[mask[index.by_date]]
     if paginate:
-        sql += " limit :limit offset :offset"
-        params.update(limit=query.par_page, offset=(query.page - 1) * query.par_page)
-    rows = []
-    for row in db.query(sql, params):
-        row.pop("rang", None)
-        if row.get("distance_km") is not None:
-            row["distance_km"] = round(row["distance_km"], 2)
+        start = (query.page - 1) * query.par_page
+        selected = selected[start : start + query.par_page]
+    rows = _fetch(db, index.rowid[selected].tolist())
+    services = []
+    for position, row in zip(selected.tolist(), rows, strict=True):
+        distance = None
+        if distances is not None and within[position]:
+            distance = round(float(distances[position]), 2)
+        row["distance_km"] = distance
         row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
-        rows.append(row)
-    return Result(total, query, rows)
+        services.append(row)
+    return Result(total, query, services)
+
+
+def _fetch(db, rowids):
+    """Service rows for these rowids, in the same order."""
+    found = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = db.conn.execute(
+            f"select rowid as _rowid, * from services where rowid in ({marks})", chunk
+        )
+        columns = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(columns, values, strict=True))
+            found[row.pop("_rowid")] = row
+    return [found[r] for r in rowids]
