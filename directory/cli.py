@@ -78,7 +78,10 @@ def import_csv_command(path, dry_run, structures, utilisateur):
     data = Path(path).read_bytes()
     estimate = data.count(b"\n")
     bar = None
-    if estimate > 2000 and sys.stdout.isatty() or os.environ.get("DIRECTORY_PROGRESS"):
+    # A bar for large files in a terminal (DIRECTORY_PROGRESS=1 forces it).
+    if (estimate > 2000 and sys.stderr.isatty()) or os.environ.get(
+        "DIRECTORY_PROGRESS"
+    ):
         bar = click.progressbar(length=estimate, label="Vérification", file=sys.stderr)
     with bar if bar else _nullcontext():
         report = prepare_import(

@@ -195,3 +195,19 @@ def test_flask_database_environment_variable(tmp_path):
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout
     assert target.exists()
+
+
+def test_import_shows_a_progress_bar_on_large_files(runner, app, tmp_path, monkeypatch):
+    rows = (DATA / "services.csv").read_text(encoding="utf-8").splitlines()
+    header, first = rows[0], rows[1]
+    service_id = first.split(",")[0]
+    body = [first.replace(service_id, f"{service_id}-{i}", 1) for i in range(2500)]
+    big = tmp_path / "gros.csv"
+    big.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("DIRECTORY_PROGRESS", "1")
+    with app.app_context():
+        app.config["IMPORT_MAX_BYTES"] = 50_000_000
+    result = runner.invoke(args=["import-csv", str(big), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Vérification" in result.stderr
+    assert "2500 nouveaux" in result.output or "2 500 nouveaux" in result.output
