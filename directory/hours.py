@@ -12,6 +12,7 @@ import opening_hours
 
 PARIS = ZoneInfo("Europe/Paris")
 
+
 @lru_cache(maxsize=8192)
 def parse(text):
     """OpeningHours for a string (French public holidays), or None if invalid."""

@@ -184,6 +184,27 @@ def m003_lean_indexes(db):
         db.execute(f"drop index if exists idx_services_{index}")
 
 
+@migrations()
+def m004_signalements(db):
+    """Error reports sent by the public from a fiche, for the Département's team."""
+    db["signalements"].create(
+        {
+            "id": int,
+            "service_id": str,
+            "message": str,
+            "courriel": str,
+            "statut": str,
+            "cree_le": str,
+            "adresse_ip_hash": str,
+        },
+        pk="id",
+        not_null={"service_id", "message", "statut", "cree_le"},
+        defaults={"statut": "nouveau"},
+    )
+    db["signalements"].create_index(["adresse_ip_hash", "cree_le"])
+    db["signalements"].create_index(["statut", "cree_le"])
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

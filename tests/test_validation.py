@@ -20,16 +20,16 @@ from make_corpus import (
 )
 
 from directory import importer
-from directory.geocoding import OfflineGeocoder
-from directory.report import Issue, format_lines, group, line_ranges
-from directory.validation import (
-    RowValidator,
+from directory.checks import (
     check_email,
     check_hours,
     check_phone,
     check_url,
     parse_date,
 )
+from directory.geocoding import OfflineGeocoder
+from directory.report import Issue, format_lines, group, line_ranges
+from directory.validation import RowValidator
 
 CORPUS = TEST_DATA / "import"
 NO_CONTACT = (
