@@ -3,6 +3,9 @@
 import os
 
 from flask import Flask
+from flask_wtf import CSRFProtect
+
+csrf = CSRFProtect()
 
 
 def create_app(test_config=None):
@@ -43,11 +46,18 @@ def create_app(test_config=None):
     app.json.ensure_ascii = False  # French text stays readable in the API
     app.json.sort_keys = False  # keep the field order of SPEC §5
 
-    from . import api, cli, db, exports, public
+    from . import api, cli, db, exports, public, security
 
     db.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
     app.register_blueprint(exports.bp)
     app.register_blueprint(public.bp)
+    from . import admin, auth, partners
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(partners.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -205,6 +205,30 @@ def m004_signalements(db):
     db["signalements"].create_index(["statut", "cree_le"])
 
 
+@migrations()
+def m005_partners(db):
+    """Partner space: pending uploads (preview → confirm) and failed logins."""
+    db["depots"].create(
+        {
+            "token": str,
+            "user_id": int,
+            "fichier": str,
+            "contenu": bytes,
+            "apercu": str,
+            "cree_le": str,
+            "expire_le": str,
+            "statut": str,
+            "import_id": int,
+        },
+        pk="token",
+        not_null={"user_id", "fichier", "cree_le", "expire_le", "statut"},
+        defaults={"statut": "en-attente"},
+    )
+    db["depots"].create_index(["user_id", "cree_le"])
+    db["connexions_echouees"].create({"cle": str, "cree_le": str})
+    db["connexions_echouees"].create_index(["cle", "cree_le"])
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 
