@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from werkzeug.security import generate_password_hash
 
 from . import importer, schema, seed
+from .accounts import AccountError, create_user
 from .csv_export import export_rows
 from .db import get_db
 from .engine import get_gazetteer, prepare_import
 from .gazetteer import CommuneError
 from .geocoding import make_geocoder
-from .importer import ImportRefused, now
+from .importer import ImportRefused
 
 
 def init_db(db):
@@ -175,49 +175,29 @@ def geocode_command(missing_only, dry_run):
     "--structure",
     "structures",
     multiple=True,
-    required=True,
-    help="Identifiant de la structure gérée (répétable).",
+    help="Identifiant de la structure gérée (répétable ; obligatoire sauf --admin).",
 )
 @click.option("--admin", is_flag=True, help="Compte de l'équipe du Département.")
-@click.password_option(
-    "--password", prompt="Mot de passe", confirmation_prompt="Confirmez le mot de passe"
-)
-def create_partner_command(email, structures, admin, password):
-    """Crée un compte partenaire rattaché à une ou plusieurs structures."""
-    db = get_db()
-    email = email.strip().lower()
-    missing = [s for s in structures if not db["structures"].count_where("id = ?", [s])]
-    if missing:
-        raise click.ClickException(
-            "Structure inconnue : "
-            + ", ".join(missing)
-            + ". Importez d'abord ses services ou vérifiez l'identifiant."
+def create_partner_command(email, structures, admin):
+    """Crée un compte partenaire rattaché à une ou plusieurs structures.
+
+    Le mot de passe est demandé sans écho dans un terminal, ou lu sur la première
+    ligne de l'entrée standard (scripts : printf '%s\\n' "$MDP" | flask …)."""
+    if sys.stdin.isatty():
+        password = click.prompt(
+            "Mot de passe",
+            hide_input=True,
+            confirmation_prompt="Confirmez le mot de passe",
         )
-    if db["users"].count_where("email = ?", [email]):
-        raise click.ClickException(f"Un compte existe déjà pour {email}.")
-    if len(password) < 10:
-        raise click.ClickException(
-            "Le mot de passe doit compter au moins 10 caractères."
-        )
-    with db.atomic():
-        user_id = (
-            db["users"]
-            .insert(
-                {
-                    "email": email,
-                    "password_hash": generate_password_hash(password),
-                    "is_admin": int(admin),
-                    "actif": 1,
-                    "cree_le": now(),
-                }
-            )
-            .last_pk
-        )
-        db["user_structures"].insert_all(
-            {"user_id": user_id, "structure_id": s} for s in structures
-        )
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        create_user(get_db(), email, password, structures, admin=admin)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
     role = "administrateur" if admin else "partenaire"
-    click.echo(f"Compte {role} créé pour {email} ({', '.join(structures)}).")
+    attached = f" ({', '.join(structures)})" if structures else ""
+    click.echo(f"Compte {role} créé pour {email.strip().lower()}{attached}.")
 
 
 @click.command("undo-import")

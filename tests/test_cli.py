@@ -160,7 +160,8 @@ def test_create_partner_hashes_password(runner, app):
     ],
 )
 def test_create_partner_refusals(runner, args, message):
-    result = runner.invoke(args=args, input="court\ncourt\n")
+    password = "court" if "10 caractères" in message else "assez-long-pour-passer"
+    result = runner.invoke(args=args, input=f"{password}\n")
     assert result.exit_code == 1
     assert message in result.output
 
@@ -211,3 +212,32 @@ def test_import_shows_a_progress_bar_on_large_files(runner, app, tmp_path, monke
     assert result.exit_code == 0, result.output
     assert "Vérification" in result.stderr
     assert "2500 nouveaux" in result.output or "2 500 nouveaux" in result.output
+
+
+def test_create_partner_reads_the_password_from_a_pipe(tmp_path, app):
+    """Scripts pipe the password: no TTY, one line on standard input."""
+    env = dict(os.environ, FLASK_DATABASE=app.config["DATABASE"])
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "directory",
+            "create-partner",
+            "script@example.org",
+            "--structure",
+            "anef-cantal",
+        ],
+        input="mot-de-passe-de-script\n",
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Compte partenaire créé pour script@example.org" in result.stdout
+    with app.app_context():
+        user = next(get_db()["users"].rows_where("email = ?", ["script@example.org"]))
+        assert check_password_hash(user["password_hash"], "mot-de-passe-de-script")
