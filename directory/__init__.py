@@ -3,9 +3,12 @@
 import os
 
 from flask import Flask
+from flask_compress import Compress
 from flask_wtf import CSRFProtect
 
 csrf = CSRFProtect()
+# Pages and JSON gzip/brotli-compressed: phones on a weak rural signal.
+compress = Compress()
 
 
 def create_app(test_config=None):
@@ -35,6 +38,8 @@ def create_app(test_config=None):
         MAP_CENTER=(45.03, 2.67),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        # Static files stream from disk; compressing them leaks their file handle.
+        COMPRESS_STREAMS=False,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -50,6 +55,7 @@ def create_app(test_config=None):
 
     db.init_app(app)
     csrf.init_app(app)
+    compress.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
