@@ -45,7 +45,7 @@ test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -q
 
 ## bench: import and search benchmarks (SPEC §10)
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench chromium
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed-test
