@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks in order and print one table (SPEC §10).
 
-    python -m bench [--rows 100000] [--seed 0] [--keep DIR] [--only import]
+    python -m bench [--rows 100000] [--seed 0] [--keep DIR] [--only import|search|map]
 
 To add a benchmark (e.g. the search API under gunicorn), write a module
 `bench/<name>.py` with `NAME`, `add_arguments(parser)` and
@@ -17,7 +17,7 @@ import time
 
 from . import common_arguments, print_table, workdir
 
-BENCHMARKS = ["bench.importbench"]
+BENCHMARKS = ["bench.importbench", "bench.search", "bench.mapbench"]
 
 
 def main(argv=None):

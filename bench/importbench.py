@@ -13,7 +13,8 @@ On the same synthetic file (bench/synth.py, N rows, no coordinates), each run:
 Each phase runs in its own child process (`python -m bench.importbench --phase
 …`) and reports its own peak RSS (VmHWM; see `peak_rss_mb`). The child also
 times the stages around `prepare` and `apply` and prints the engine's own
-per-stage timings (`ImportReport.timings`). `--repeat N` runs both phases N times (median shown).
+per-stage timings (`ImportReport.timings`). `--repeat N` runs both phases N
+times (median shown).
 
     python -m bench.importbench [--rows 100000] [--seed 0] [--repeat 3]
                                 [--keep DIR] [--trace-memory]

@@ -44,7 +44,9 @@ class SearchIndex:
 
     def __init__(self, db, besoin_slugs):
         self.besoin_bits = {slug: 1 << i for i, slug in enumerate(besoin_slugs)}
-        rows = db.conn.execute(f"select {COLUMNS} from services").fetchall()
+        rows = db.conn.execute(
+            f"select {COLUMNS} from services order by rowid"
+        ).fetchall()
         n = len(rows)
         self.rowid = np.fromiter((r[0] for r in rows), np.int64, n)
         self.active = np.fromiter((r[1] != "ferme" for r in rows), bool, n)
@@ -80,7 +82,6 @@ class SearchIndex:
         )
         self.nom_rank = np.empty(n, np.int64)
         self.nom_rank[self.by_nom] = np.arange(n)
-        self.position = {rowid: i for i, rowid in enumerate(self.rowid.tolist())}
         self._text = OrderedDict()  # FTS query -> (positions, scores or None)
         self._text_bytes = 0
 
@@ -161,10 +162,13 @@ class SearchIndex:
             rows = db.conn.execute(
                 "select rowid, 0.0 from services_fts where services_fts match ?", [fts]
             ).fetchall()
-        position = self.position
-        found = [(position[r], s) for r, s in rows if r in position]
-        positions = np.fromiter((p for p, _ in found), np.int64, len(found))
-        values = np.fromiter((s for _, s in found), np.float64, len(found))
+        rowids = np.fromiter((r for r, _ in rows), np.int64, len(rows))
+        values = np.fromiter((s for _, s in rows), np.float64, len(rows))
+        # self.rowid is sorted (read in rowid order): positions by binary search.
+        positions = np.searchsorted(self.rowid, rowids)
+        known = positions < len(self.rowid)
+        known[known] = self.rowid[positions[known]] == rowids[known]
+        positions, values = positions[known], values[known]
         hit = (positions, values if scores else None)
         with _lock:
             if fts in self._text:
