@@ -38,7 +38,7 @@ run: $(VENV)/.installed
 ## serve: production server (gunicorn)
 serve: $(VENV)/.installed
 	$(FLASK) init-db
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) 'directory:create_app()'
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) 'directory:create_app()'
 
 ## test: the whole suite (unit, HTTP, CLI, browser)
 test: $(VENV)/.installed-test chromium
