@@ -110,6 +110,22 @@ def runner(app):
 
 
 @pytest.fixture
+def users(app):
+    """A partner of each of two structures and an admin (tests/partner_helpers.py)."""
+    from partner_helpers import make_users
+
+    return make_users(app)
+
+
+@pytest.fixture
+def auth(client, users):
+    """Log in and out through the login form, flaskr style."""
+    from partner_helpers import AuthActions
+
+    return AuthActions(client)
+
+
+@pytest.fixture
 def prepare(db, gazetteer, besoins):
     """prepare(bytes, **options) → ImportReport against the `db` fixture."""
 

@@ -9,23 +9,12 @@ from partner_helpers import (
     OTHER,
     PASSWORD,
     AuthActions,
-    make_users,
     open_db,
     seed_rows,
     text,
 )
 
 from directory.hours import PARIS
-
-
-@pytest.fixture
-def users(app):
-    return make_users(app)
-
-
-@pytest.fixture
-def auth(client, users):
-    return AuthActions(client)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from partner_helpers import (
     AuthActions,
     add_user,
     content,
-    make_users,
     open_db,
     text,
 )
@@ -21,16 +20,6 @@ from directory import create_app
 from directory.hours import PARIS
 
 MY_BLUEPRINTS = ("auth", "partners", "admin")
-
-
-@pytest.fixture
-def users(app):
-    return make_users(app)
-
-
-@pytest.fixture
-def auth(client, users):
-    return AuthActions(client)
 
 
 def test_login_page_has_labelled_fields(client):

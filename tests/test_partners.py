@@ -11,7 +11,6 @@ from partner_helpers import (
     OTHER,
     AuthActions,
     content,
-    make_users,
     open_db,
     seed_rows,
     text,
@@ -25,16 +24,6 @@ from directory.hours import PARIS
 HALTE = f"{MINE}--halte-de-nuit-aurillac"
 ACCUEIL = f"{MINE}--accueil-de-jour-aurillac"
 TODAY = datetime.date(2027, 3, 15)
-
-
-@pytest.fixture
-def users(app):
-    return make_users(app)
-
-
-@pytest.fixture
-def auth(client, users):
-    return AuthActions(client)
 
 
 @pytest.fixture

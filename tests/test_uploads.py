@@ -11,7 +11,6 @@ from partner_helpers import (
     AuthActions,
     content,
     csv_bytes,
-    make_users,
     open_db,
     seed_rows,
     text,
@@ -28,16 +27,6 @@ HALTE = f"{MINE}--halte-de-nuit-aurillac"
 HALTE_SF = f"{MINE}--halte-de-nuit-saint-flour"
 ACCUEIL = f"{MINE}--accueil-de-jour-aurillac"
 NEW = f"{MINE}--permanence-murat"
-
-
-@pytest.fixture
-def users(app):
-    return make_users(app)
-
-
-@pytest.fixture
-def auth(client, users):
-    return AuthActions(client)
 
 
 def messy_file():
