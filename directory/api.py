@@ -10,7 +10,7 @@ from .db import get_db
 from .engine import clock, get_besoins, get_gazetteer
 from .openapi import openapi_document
 from .search import ParamError, parse_params, search
-from .services import detail, get_service, summary
+from .services import detail, get_service, needs_with_counts, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -115,13 +115,13 @@ def communes():
 @bp.route("/besoins")
 def besoins():
     """The needs taxonomy with the number of open services of each."""
-    rows = get_db().query(
-        "select b.slug, b.libelle, b.description, b.couleur, b.ordre,"
-        " b.thematique_defaut, count(s.id) as nombre_services from besoins b"
-        " left join service_besoins sb on sb.besoin = b.slug"
-        " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
-        " group by b.slug order by b.ordre"
-    )
+    rows = [
+        {
+            **{k: v for k, v in row.items() if k != "total"},
+            "nombre_services": row["total"],
+        }
+        for row in needs_with_counts(get_db())
+    ]
     return cached(
         [
             {**row, "url": url_for("public.search", besoin=row["slug"], _external=True)}

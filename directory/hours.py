@@ -4,7 +4,6 @@ Partner data repeats a few hundred distinct `horaires` strings at most, so we
 parse each once and answer "open now?" once per string and minute.
 """
 
-import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -58,19 +57,3 @@ def data_version(db):
         )
     )
     return f"{row['n']}.{row['a'] or 0}"
-
-
-def next_change(text, now):
-    """Next opening/closing time after `now` (naive Paris time), or None."""
-    parsed = parse(text) if text else None
-    if parsed is None:
-        return None
-    try:
-        return parsed.next_change(local_minute(now))
-    except (ValueError, OverflowError):
-        return None
-
-
-def today(now=None):
-    """Today's date in Paris."""
-    return (now or datetime.datetime.now(PARIS)).astimezone(PARIS).date()

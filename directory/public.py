@@ -24,7 +24,7 @@ from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
 from .search import PARAMETERS, ParamError, parse_params
 from .search import search as run_query
 from .security import csp_nonce
-from .services import get_service, summary
+from .services import get_service, needs_with_counts, summary
 from .vocabulary import FRAIS, MODALITES, PUBLICS
 
 bp = Blueprint("public", __name__)
@@ -51,14 +51,7 @@ SIMULATOR = "https://www.mesdroitssociaux.gouv.fr/"
 
 def besoins_with_counts(db):
     """The 16 needs in order, with their number of open services."""
-    rows = list(
-        db.query(
-            "select b.slug, b.libelle, b.description, b.couleur, count(s.id) as total"
-            " from besoins b left join service_besoins sb on sb.besoin = b.slug"
-            " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
-            " group by b.slug order by b.ordre"
-        )
-    )
+    rows = needs_with_counts(db)
     for row in rows:  # the colours go into a <style> element: only #rrggbb
         if not COLOUR.fullmatch(row["couleur"] or ""):
             row["couleur"] = DEFAULT_COLOUR

@@ -19,7 +19,7 @@ from . import hours
 from .gazetteer import CommuneError
 from .geocoding import parse_query
 from .search_index import get_index
-from .vocabulary import MODALITES, PUBLICS
+from .vocabulary import FRAIS, MODALITES, PUBLICS
 
 PARIS = hours.PARIS
 PARAMETERS = (
@@ -162,7 +162,7 @@ def parse_params(args, *, gazetteer, besoins):
     query.publics = _choices(get["public"], PUBLICS, "public")
     query.modalites = _choices(get["modalite"], MODALITES, "modalite")
     if get["frais"] and get["frais"][0]:
-        query.frais = _choices(get["frais"], _FRAIS, "frais")[0]
+        query.frais = _choices(get["frais"], FRAIS, "frais")[0]
     lat, lon = (get["lat"] or [""])[0], (get["lon"] or [""])[0]
     commune = (get["commune"] or [""])[0]
     if commune and (lat or lon):
@@ -207,22 +207,6 @@ def parse_params(args, *, gazetteer, besoins):
             get["par_page"][0], "par_page", 1, MAX_PAR_PAGE, integer=True
         )
     return query
-
-
-class _Frais:
-    """Choices-like matcher for frais (gratuit / payant)."""
-
-    labels = {"gratuit": "Gratuit", "payant": "Payant"}
-
-    def match(self, value):
-        value = value.lower()
-        return value if value in self.labels else None
-
-    def suggest(self, value):
-        return None
-
-
-_FRAIS = _Frais()
 
 
 def fts_query(text):

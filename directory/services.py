@@ -65,3 +65,16 @@ def detail(row, *, now, absolute=False):
     out["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
     out["url"] = service_url(row["id"], absolute)
     return out
+
+
+def needs_with_counts(db):
+    """The needs in display order, each with its number of open services."""
+    return list(
+        db.query(
+            "select b.slug, b.libelle, b.description, b.couleur, b.ordre,"
+            " b.thematique_defaut, count(s.id) as total from besoins b"
+            " left join service_besoins sb on sb.besoin = b.slug"
+            " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
+            " group by b.slug order by b.ordre"
+        )
+    )
