@@ -121,10 +121,10 @@ class Laps:
 
 def phase_engine(csv_path, db_path, trace_memory=False):
     """prepare + apply of the whole file into an init-db'd database."""
-    from directory import importer
+    from directory.catalogue.vocabulary import besoins_choices
     from directory.db import connect
-    from directory.geocoding import Gazetteer, OfflineGeocoder
-    from directory.vocabulary import besoins_choices
+    from directory.geo.geocoders import Gazetteer, OfflineGeocoder
+    from directory.imports import engine as importer
 
     if trace_memory:
         tracemalloc.start()
@@ -151,7 +151,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         territory=TERRITORY,
     )
     if not report.ok:
-        from directory.report import format_lines
+        from directory.imports.report import format_lines
 
         lines = format_lines(report.errors)
         raise SystemExit(
@@ -233,7 +233,8 @@ PHASES = {"engine": phase_engine, "baseline": phase_baseline}
 
 def init_database(path):
     """What `init-db` does before loading services: schema + reference data."""
-    from directory import schema, seed
+    from directory import schema
+    from directory.catalogue import seed
     from directory.db import connect
 
     db = connect(path)

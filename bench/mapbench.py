@@ -42,12 +42,12 @@ def _free_port():
 
 def _import(csv_path, db_path):
     """The real engine: prepare + apply of the synthetic file."""
-    from directory import importer
+    from directory.catalogue.vocabulary import besoins_choices
     from directory.db import connect
-    from directory.engine import get_besoins  # noqa: F401 - same vocabulary as the app
-    from directory.gazetteer import Gazetteer
-    from directory.geocoding import OfflineGeocoder
-    from directory.vocabulary import besoins_choices
+    from directory.geo.gazetteer import Gazetteer
+    from directory.geo.geocoders import OfflineGeocoder
+    from directory.imports import engine as importer
+    from directory.web.context import get_besoins  # noqa: F401 - same vocabulary as the app
 
     db = connect(db_path)
     data = Path(csv_path).read_bytes()

@@ -602,7 +602,7 @@ def phase_inprocess(db_path, paths_file, rounds):
     from werkzeug.datastructures import MultiDict
 
     from directory import create_app
-    from directory.api import run_search
+    from directory.web.api import run_search
 
     given = json.loads(Path(paths_file).read_text())
     paths, new = given["mix"], given["new"]

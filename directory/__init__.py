@@ -51,7 +51,8 @@ def create_app(test_config=None):
     app.json.ensure_ascii = False  # French text stays readable in the API
     app.json.sort_keys = False  # keep the field order of SPEC §5
 
-    from . import api, cli, db, exports, public, security
+    from . import cli, db
+    from .web import api, exports, public, security
 
     db.init_app(app)
     csrf.init_app(app)
@@ -61,7 +62,8 @@ def create_app(test_config=None):
     api.init_app(app)
     app.register_blueprint(exports.bp)
     app.register_blueprint(public.bp)
-    from . import admin, auth, partners
+    from .partners import admin, auth
+    from .partners import space as partners
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(partners.bp)

@@ -8,14 +8,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import importer, schema, seed
-from .accounts import AccountError, create_user
-from .csv_export import export_rows
+from . import schema
+from .catalogue import seed
 from .db import get_db
-from .engine import get_gazetteer, prepare_import
-from .gazetteer import CommuneError
-from .geocoding import make_geocoder
-from .importer import ImportRefused
+from .geo.gazetteer import CommuneError
+from .geo.geocoders import make_geocoder
+from .imports import engine as importer
+from .imports.engine import ImportRefused
+from .opendata.csv_excel import export_rows
+from .partners.accounts import AccountError, create_user
+from .web.context import get_gazetteer, prepare_import
 
 
 def init_db(db):

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from directory import create_app, importer, schema, seed
+from directory import create_app, schema
+from directory.catalogue import seed
+from directory.catalogue.vocabulary import besoins_choices, load_besoins
 from directory.db import connect
-from directory.geocoding import Gazetteer, OfflineGeocoder
-from directory.vocabulary import besoins_choices, load_besoins
+from directory.geo.geocoders import Gazetteer, OfflineGeocoder
+from directory.imports import engine as importer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

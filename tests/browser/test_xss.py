@@ -7,9 +7,10 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from directory import create_app, importer
+from directory import create_app
 from directory.db import get_db
-from directory.engine import prepare_import
+from directory.imports import engine as importer
+from directory.web.context import prepare_import
 
 pytestmark = pytest.mark.browser
 

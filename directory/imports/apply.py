@@ -1,0 +1,313 @@
+"""Writing imports with their audit trail: apply (ONE transaction), field
+edits, and undo of a whole import. No Flask imports."""
+
+import itertools
+import json
+import time
+from operator import itemgetter
+
+from ..schema import FTS_COLUMNS
+from .records import (
+    CHUNK,
+    RECORD_COLUMNS,
+    ImportRefused,
+    fetch_services,
+    now,
+)
+from .validate import MULTI
+
+INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
+BULK = 500  # from this many new services, fill the FTS index in one statement
+
+
+def apply(db, report, *, user, structure_id=None):
+    """Write a clean report in ONE transaction and log it; returns the import id."""
+    if not report.ok:
+        raise ImportRefused(
+            "Import refusé : le fichier contient des erreurs bloquantes."
+        )
+    clock = time.perf_counter()
+    stamp = now()
+    changes = []
+    with db.atomic():
+        import_id = (
+            db["imports"]
+            .insert(
+                {
+                    "utilisateur": user,
+                    "structure_id": structure_id,
+                    "fichier": report.filename,
+                    "sha256": report.sha256,
+                    "taille": report.size,
+                    "cree_le": stamp,
+                    "lignes": report.rows_read,
+                    **report.counts,
+                    "statut": "applique",
+                    "annule_le": None,
+                }
+            )
+            .last_pk
+        )
+        _apply_structures(db, report.structures, import_id, stamp, changes)
+        # In id order, every b-tree keyed on the id grows at its end.
+        new = sorted(report.new, key=itemgetter(0))
+        insert_services(db, new, stamp)
+        for change in report.changed:
+            fields = list(change.fields) + [
+                ("modifie_le", change.old["modifie_le"], stamp)
+            ]
+            if change.old["besoins_libelles"] != change.record["besoins_libelles"]:
+                fields.append(
+                    (
+                        "besoins_libelles",
+                        change.old["besoins_libelles"],
+                        change.record["besoins_libelles"],
+                    )
+                )
+            db["services"].update(change.record["id"], {f: a for f, _, a in fields})
+            changes.extend(
+                (
+                    import_id,
+                    change.record["id"],
+                    "modification",
+                    name,
+                    json.dumps(before, ensure_ascii=False),
+                    json.dumps(after, ensure_ascii=False),
+                )
+                for name, before, after in fields
+            )
+        pairs = [(b, r[0]) for r in new for b in r["besoins"].split(MULTI)]
+        pairs.sort()  # the b-tree's own order: every insert is an append
+        db.conn.executemany(
+            "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
+        )
+        set_besoins(
+            db,
+            [
+                c.record["id"]
+                for c in report.changed
+                if any(f == "besoins" for f, _, _ in c.fields)
+            ],
+        )
+        creations = ((import_id, r[0], "creation", None, "null", "null") for r in new)
+        db.conn.executemany(
+            "insert into changes (import_id, service_id, action, champ, avant, apres)"
+            " values (?, ?, ?, ?, ?, ?)",
+            itertools.chain(changes, creations),
+        )
+    report.import_id = import_id
+    report.timings["écriture"] = time.perf_counter() - clock
+    return import_id
+
+
+def apply_edits(db, edits, *, user, label):
+    """Apply field edits {service id: {column: value}} as one audited, undoable
+    import (e.g. `geocode`); returns the import id, or None when nothing changes."""
+    existing = fetch_services(db, list(edits))
+    stamp, changes = now(), []
+    with db.atomic():
+        import_id = (
+            db["imports"]
+            .insert(
+                {
+                    "utilisateur": user,
+                    "fichier": label,
+                    "cree_le": stamp,
+                    "lignes": len(edits),
+                    "nouveaux": 0,
+                    "modifies": 0,
+                    "inchanges": 0,
+                    "fermes": 0,
+                    "statut": "applique",
+                }
+            )
+            .last_pk
+        )
+        for service_id, values in edits.items():
+            old = existing[service_id]
+            fields = [(c, old[c], v) for c, v in values.items() if old[c] != v]
+            if not fields:
+                continue
+            fields.append(("modifie_le", old["modifie_le"], stamp))
+            db["services"].update(service_id, {c: v for c, _, v in fields})
+            changes.extend(
+                (
+                    import_id,
+                    service_id,
+                    "modification",
+                    c,
+                    json.dumps(b, ensure_ascii=False),
+                    json.dumps(a, ensure_ascii=False),
+                )
+                for c, b, a in fields
+            )
+        modified = len({c[1] for c in changes})
+        if not modified:
+            db.execute("delete from imports where id = ?", [import_id])
+            return None
+        db["imports"].update(import_id, {"modifies": modified})
+        db.conn.executemany(
+            "insert into changes (import_id, service_id, action, champ, avant, apres)"
+            " values (?, ?, ?, ?, ?, ?)",
+            changes,
+        )
+    return import_id
+
+
+def insert_services(db, records, stamp):
+    """Insert new services. For many, fill the FTS index in one statement instead
+    of one trigger call per row, and when they outnumber the existing rows,
+    rebuild the secondary indexes once at the end.
+
+    Triggers and indexes are dropped and re-created inside the caller's
+    transaction (SQLite DDL is transactional): a crash restores them too.
+    """
+    if not records:
+        return
+    conn = db.conn
+    sql = (
+        f"insert into services ({', '.join(INSERT_COLUMNS)}) "
+        f"values ({', '.join('?' * len(INSERT_COLUMNS))})"
+    )
+    stamps = (stamp, stamp)
+    rows = (tuple(r) + stamps for r in records)
+    if len(records) < BULK:
+        conn.executemany(sql, rows)
+        return
+    before, existing = conn.execute(
+        "select coalesce(max(rowid), 0), count(*) from services"
+    ).fetchone()
+    saved = conn.execute(
+        "select type, name, sql from sqlite_master where tbl_name = 'services'"
+        " and sql is not null and (name = 'services_ai' or (type = 'index'"
+        " and :rebuild))",
+        {"rebuild": len(records) >= existing},
+    ).fetchall()
+    for kind, name, _ in saved:
+        conn.execute(f"drop {kind} [{name}]")
+    # A bigger page cache spares rewriting b-tree pages to the WAL many times.
+    cache = conn.execute("pragma cache_size").fetchone()[0]
+    conn.execute("pragma cache_size = -16384")
+    conn.executemany(sql, rows)
+    columns = ", ".join(FTS_COLUMNS)
+    conn.execute(
+        f"insert into services_fts (rowid, {columns}) "
+        f"select rowid, {columns} from services where rowid > ?",
+        [before],
+    )
+    for _, _, create in saved:
+        conn.execute(create)
+    conn.execute(f"pragma cache_size = {int(cache)}")
+
+
+def _apply_structures(db, structures, import_id, stamp, changes):
+    old = {}
+    ids = list(structures)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(f"select * from structures where id in ({marks})", chunk):
+            old[row["id"]] = row
+    created = [s for s in ids if s not in old]
+    db.conn.executemany(
+        "insert into structures (id, nom, actif, cree_le, modifie_le)"
+        " values (?, ?, 1, ?, ?)",
+        ((s, structures[s], stamp, stamp) for s in created),
+    )
+    changes.extend(
+        (import_id, s, "structure-creation", None, "null", "null") for s in created
+    )
+    for structure_id, name in structures.items():
+        previous = old.get(structure_id)
+        if previous and previous["nom"] != name:
+            db["structures"].update(structure_id, {"nom": name, "modifie_le": stamp})
+            changes.append(
+                (
+                    import_id,
+                    structure_id,
+                    "structure-modification",
+                    "nom",
+                    json.dumps(
+                        [previous["nom"], previous["modifie_le"]], ensure_ascii=False
+                    ),
+                    json.dumps([name, stamp], ensure_ascii=False),
+                )
+            )
+
+
+def set_besoins(db, service_ids):
+    """Rebuild the indexed service↔need rows of these services."""
+    for start in range(0, len(service_ids), CHUNK):
+        chunk = service_ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        # Probing every need keeps to the (besoin, service_id) key: no scan.
+        db.execute(
+            "delete from service_besoins where besoin in (select slug from besoins)"
+            f" and service_id in ({marks})",
+            chunk,
+        )
+        rows = db.query(
+            f"select id, besoins from services where id in ({marks})", chunk
+        )
+        db.conn.executemany(
+            "insert into service_besoins (besoin, service_id) values (?, ?)",
+            [
+                (b, r["id"])
+                for r in rows
+                for b in (r["besoins"] or "").split(MULTI)
+                if b
+            ],
+        )
+
+
+def undo(db, import_id):
+    """Revert an applied import as a whole, in one transaction."""
+    row = next(db["imports"].rows_where("id = ?", [import_id]), None)
+    if row is None:
+        raise ImportRefused(f"Import n°{import_id} introuvable.")
+    if row["statut"] != "applique":
+        raise ImportRefused(f"L'import n°{import_id} a déjà été annulé.")
+    later = list(
+        db.query(
+            "select distinct c.import_id from changes c"
+            " join imports i on i.id = c.import_id"
+            " where c.import_id > :id and i.statut = 'applique' and c.service_id in"
+            " (select service_id from changes where import_id = :id) order by 1",
+            {"id": import_id},
+        )
+    )
+    if later:
+        numbers = ", ".join(f"n°{r['import_id']}" for r in later)
+        raise ImportRefused(
+            f"Impossible d'annuler l'import n°{import_id} : les imports {numbers} ont "
+            "modifié depuis les mêmes fiches. Annulez-les d'abord."
+        )
+    changes = list(
+        db.query(
+            "select * from changes where import_id = ? order by id desc", [import_id]
+        )
+    )
+    with db.atomic():
+        touched, created = set(), []
+        for change in changes:
+            target, action = change["service_id"], change["action"]
+            before = json.loads(change["avant"]) if change["avant"] else None
+            if action == "creation":
+                created.append(target)
+            elif action == "modification":
+                db["services"].update(target, {change["champ"]: before})
+                touched.add(target)
+            elif action == "structure-creation":
+                db.execute("delete from structures where id = ?", [target])
+            elif action == "structure-modification":
+                db["structures"].update(
+                    target, {"nom": before[0], "modifie_le": before[1]}
+                )
+        for start in range(0, len(created), CHUNK):
+            chunk = created[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"delete from services where id in ({marks})", chunk)
+        # Rows of deleted services are removed; touched ones are rebuilt.
+        set_besoins(db, sorted(touched) + created)
+        db["imports"].update(import_id, {"statut": "annule", "annule_le": now()})
+    return len(changes)

@@ -1,0 +1,250 @@
+"""The import engine: prepare (read, validate, geocode, diff), apply, undo.
+
+One engine for the CLI and the web upload. `prepare` never writes; `apply`
+(module `audit`) writes everything in ONE transaction, with a field-level audit
+trail that `undo` replays backwards. No Flask imports.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine API
+from .read import read_file
+from .records import (  # noqa: F401 - engine API
+    COMPARED,
+    ImportRefused,
+    Record,
+    fetch_services,
+    now,
+)
+from .report import Issue, format_lines, plural
+from .validate import MULTI, RowValidator
+
+
+@dataclass
+class Change:
+    """A service that exists and differs: [(field, before, after)]."""
+
+    record: dict
+    old: dict
+    fields: list
+
+
+@dataclass
+class ImportReport:
+    """Everything `prepare` found; `apply` writes exactly this."""
+
+    filename: str
+    sha256: str
+    size: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows_read: int = 0
+    issues: list = field(default_factory=list)
+    new: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    closed: list = field(default_factory=list)
+    structures: dict = field(default_factory=dict)  # id -> name in the file
+    import_id: int | None = None
+    timings: dict = field(default_factory=dict)  # stage (French) -> seconds
+
+    @property
+    def errors(self):
+        return [i for i in self.issues if i.blocking]
+
+    @property
+    def warnings(self):
+        return [i for i in self.issues if not i.blocking]
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    @property
+    def counts(self):
+        return {
+            "nouveaux": len(self.new),
+            "modifies": len(self.changed),
+            "inchanges": len(self.unchanged),
+            "fermes": len(self.closed),
+        }
+
+
+def prepare(
+    db,
+    data,
+    filename,
+    *,
+    geocoder,
+    besoins,
+    allowed_structures=None,
+    max_bytes,
+    max_rows,
+    territory="15",
+    today=None,
+    progress=None,
+):
+    """Read, validate, geocode and diff a file against the database. No writes.
+
+    :param besoins: vocabulary.Choices over the needs.
+    :param allowed_structures: structure ids the uploader owns (None = all).
+    :param progress: optional callable(number of rows done).
+    """
+    clock = time.perf_counter()
+    report = ImportReport(filename, hashlib.sha256(data).hexdigest(), len(data))
+    table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
+    report.encoding, report.delimiter = table.encoding, table.delimiter
+    if table.blocked:
+        report.issues.extend(table.issues)
+        return report
+    validator = RowValidator(besoins, geocoder, territory=territory, today=today)
+    records, first_line, structure_names, row_issues, labels = [], {}, {}, [], {}
+    done = 0
+    for done, (line, raw) in enumerate(table.rows, start=1):  # noqa: B007
+        record, issues = validator.validate(line, raw)
+        if issues:
+            row_issues.extend(issues)
+        service_id = raw.get("id")
+        if service_id in first_line:
+            row_issues.append(
+                Issue(
+                    f"« {service_id} » : identifiant déjà utilisé ligne "
+                    f"{first_line[service_id]} ; chaque service a un identifiant "
+                    "unique.",
+                    line,
+                    "id",
+                )
+            )
+            record = None
+        elif service_id:
+            first_line[service_id] = line
+        if record and _check_structure(
+            record, line, allowed_structures, structure_names, row_issues, report
+        ):
+            needs = record["besoins"]
+            if needs not in labels:
+                labels[needs] = MULTI.join(
+                    besoins.labels[n] for n in needs.split(MULTI)
+                )
+            record["besoins_libelles"] = labels[needs]
+            records.append((line, Record.of(record)))
+        if progress and done % 1000 == 0:
+            progress(1000)
+    if progress:
+        progress(done % 1000)
+    report.rows_read = done
+    report.timings["lecture et validation"] = time.perf_counter() - clock
+    report.issues.extend(table.issues)
+    if table.blocked:  # e.g. over the row cap: the rest is noise
+        report.rows_read, report.structures = 0, {}
+        return report
+    report.issues.extend(row_issues)
+    clock = time.perf_counter()
+    _diff(db, records, allowed_structures, report)
+    report.timings["comparaison avec la base"] = time.perf_counter() - clock
+    return report
+
+
+def _check_structure(record, line, allowed, names, issues, report):
+    structure_id = record["structure_id"]
+    if allowed is not None and structure_id not in allowed:
+        issues.append(
+            Issue(
+                f"« {structure_id} » : cette structure n'est pas rattachée à votre "
+                "compte ; "
+                f"la ligne (service « {record['id']} ») est refusée.",
+                line,
+                "structure_id",
+            )
+        )
+        return False
+    first = names.setdefault(structure_id, (record["structure_nom"], line))
+    if first[0] != record["structure_nom"]:
+        issues.append(
+            Issue(
+                f"« {record['structure_nom']} » : la structure « {structure_id} » "
+                f"s'appelle « {first[0]} » ligne {first[1]} ; le premier nom est "
+                "retenu.",
+                line,
+                "structure_nom",
+                blocking=False,
+            )
+        )
+        record["structure_nom"] = first[0]
+    report.structures[structure_id] = first[0]
+    return True
+
+
+def _diff(db, records, allowed, report):
+    existing = fetch_services(db, [r["id"] for _, r in records])
+    for line, record in records:
+        old = existing.get(record["id"])
+        if old is None:
+            report.new.append(record)
+            continue
+        record = record.as_dict()
+        if old["structure_id"] != record["structure_id"] and allowed is not None:
+            report.issues.append(
+                Issue(
+                    f"« {record['id']} » : ce service appartient à la structure "
+                    f"« {old['structure_id']} », vous ne pouvez pas le modifier.",
+                    line,
+                    "id",
+                )
+            )
+            continue
+        if record["precision_geo"] == "manuel" and (
+            old["latitude"],
+            old["longitude"],
+        ) == (record["latitude"], record["longitude"]):
+            record["precision_geo"] = old["precision_geo"]  # same point, same origin
+        fields = [(c, old[c], record[c]) for c in COMPARED if old[c] != record[c]]
+        if not fields:
+            report.unchanged.append(record["id"])
+            continue
+        report.changed.append(Change(record, old, fields))
+        if record["statut"] == "ferme" and old["statut"] != "ferme":
+            report.closed.append(record["id"])
+    if report.errors:
+        report.new, report.changed, report.unchanged, report.closed = [], [], [], []
+
+
+def format_report(report, *, dry_run):
+    """The French report printed by the CLI."""
+    out = [
+        f"Fichier « {report.filename} » : {plural(report.rows_read, 'ligne')} "
+        "de services lue(s)"
+        + (f" (encodage {report.encoding}" if report.encoding else "")
+        + (")" if report.encoding else "")
+        + "."
+    ]
+    if report.errors:
+        out.append(f"Erreurs bloquantes ({len(report.errors)}) :")
+        out += [f"  - {line}" for line in format_lines(report.errors)]
+    if report.warnings:
+        out.append(f"Avertissements ({len(report.warnings)}) :")
+        out += [f"  - {line}" for line in format_lines(report.warnings)]
+    if report.errors:
+        out.append(
+            "Aucune modification enregistrée : corrigez le fichier puis "
+            "recommencez (l'import est tout ou rien)."
+        )
+        return "\n".join(out)
+    c = report.counts
+    out.append(
+        f"Bilan : {plural(c['nouveaux'], 'nouveau', 'nouveaux')}, "
+        f"{plural(c['modifies'], 'modifié')}, {plural(c['inchanges'], 'inchangé')}"
+        f", {plural(c['fermes'], 'fermé')}."
+    )
+    for change in report.changed[:50]:
+        names = ", ".join(f for f, _, _ in change.fields)
+        out.append(f"  ~ {change.record['id']} : {names}")
+    if not (report.new or report.changed):
+        out.append("Aucune modification : la base est déjà à jour.")
+    elif dry_run:
+        out.append("Essai à blanc : rien n'a été enregistré.")
+    elif report.import_id:
+        out.append(f"Import n°{report.import_id} enregistré.")
+    return "\n".join(out)

@@ -1,0 +1,458 @@
+"""Read a partner file (CSV or XLSX bytes) into raw rows. No Flask imports.
+
+bytes → decode (BOM → strict UTF-8 → strict cp1252 → detector) → delimiter from
+the header line → header normalisation → rows keyed by canonical column names,
+each with its spreadsheet line number (header = line 1).
+"""
+
+import codecs
+import csv
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from ..schema import SERVICE_COLUMNS
+from .report import Issue
+
+REQUIRED_COLUMNS = [
+    "id",
+    "nom",
+    "description",
+    "structure_id",
+    "structure_nom",
+    "besoins",
+    "frais",
+    "modalites_acces",
+    "code_postal",
+    "commune",
+    "date_maj",
+]
+IGNORE_COLUMN = "__ignore__"
+DELIMITERS = {",": "« , » (virgule)", ";": "« ; » (point-virgule)", "\t": "tabulation"}
+
+# Header spellings seen in partner spreadsheets → canonical column.
+HEADER_ALIASES = {
+    "identifiant": "id",
+    "nom_du_service": "nom",
+    "service": "nom",
+    "structure": "structure_nom",
+    "nom_de_la_structure": "structure_nom",
+    "besoin": "besoins",
+    "thematique": "thematiques",
+    "public": "publics",
+    "modalites": "modalites_acces",
+    "modalite_d_acces": "modalites_acces",
+    "modalites_d_acces": "modalites_acces",
+    "conditions": "conditions_acces",
+    "mode_d_accueil": "modes_accueil",
+    "modes_d_accueil": "modes_accueil",
+    "langue": "langues",
+    "cp": "code_postal",
+    "code_commune": "code_insee",
+    "ville": "commune",
+    "lat": "latitude",
+    "lon": "longitude",
+    "lng": "longitude",
+    "tel": "telephone",
+    "telephone_fixe": "telephone",
+    "numero_de_telephone": "telephone",
+    "email": "courriel",
+    "e_mail": "courriel",
+    "mail": "courriel",
+    "adresse_electronique": "courriel",
+    "site": "site_web",
+    "site_internet": "site_web",
+    "horaires_d_ouverture": "horaires",
+    "date_de_mise_a_jour": "date_maj",
+    "mise_a_jour": "date_maj",
+}
+
+
+@dataclass
+class Table:
+    """What a file holds: canonical headers, data rows and reading issues."""
+
+    columns: list = field(default_factory=list)
+    rows: list = field(default_factory=list)  # (line number, {column: text})
+    issues: list = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    format: str = "csv"
+    last_line: int = 0  # last spreadsheet line read, for parser errors
+
+    @property
+    def blocked(self):
+        return any(issue.blocking for issue in self.issues)
+
+
+MIXED = "UTF-8 et Windows-1252 mélangés"
+EMPTY = (
+    "Le fichier est vide. Exportez votre tableau en CSV ou XLSX "
+    "avec la ligne d'en-tête et au moins une ligne de service."
+)
+
+
+def megabytes(size):
+    """Size in MB, French decimal comma, rounded up (2.01 MB never reads "2,0")."""
+    tenths = math.ceil(size / 1024 / 1024 * 10)
+    return f"{tenths // 10},{tenths % 10}" if tenths % 10 else str(tenths // 10)
+
+
+def thousands(number):
+    """5000 → '5 000' (French thousands separator)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def normalize_header(text):
+    """Canonical column key: no accents, lower case, `_` between words."""
+    text = unicodedata.normalize("NFKD", str(text or ""))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    if text.strip() == IGNORE_COLUMN:
+        return IGNORE_COLUMN
+    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    return HEADER_ALIASES.get(text, text)
+
+
+def clean_cell(value):
+    """Text of a cell: non-breaking and odd spaces become spaces, then trimmed."""
+    if value is None:
+        return ""
+    text = str(value).replace("\u00a0", " ").replace("\u202f", " ")
+    text = text.replace("\ufeff", "").strip()
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]  # our own export's guard against formula injection
+    return text
+
+
+def _valid(data, codec):
+    """True when `data` decodes strictly with `codec` (chunked: no full copy)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        for start in range(0, len(data), 1 << 20):
+            decoder.decode(data[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(data):
+    """(codec, label, decoded text or None): BOM, strict UTF-8, strict cp1252,
+    mixed UTF-8/cp1252 lines, else charset-normalizer. With a codec, the text
+    is None and the file is decoded while it is read (large files)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", "UTF-8 (avec BOM)", None
+    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return codec, "UTF-16", None
+    if _valid(data, "utf-8"):
+        return "utf-8", "UTF-8", None
+    lenient = data[: 1 << 20].decode("utf-8", errors="replace")
+    if any(ord(c) > 127 and c != "\ufffd" for c in lenient):
+        # Real UTF-8 accents plus a few Windows-1252 bytes (text pasted from
+        # another file): decode each line on its own rather than garble all.
+        lines = []
+        for line in data.split(b"\n"):
+            try:
+                lines.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                lines.append(line.decode("cp1252", errors="replace"))
+        return None, MIXED, "\n".join(lines)
+    if _valid(data, "cp1252"):
+        return "cp1252", "Windows-1252", None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None, None, None
+    return None, best.encoding, str(best)
+
+
+def decode(data):
+    """Decode bytes → (text, encoding label); (None, None) when hopeless."""
+    codec, label, text = detect_encoding(data)
+    if codec:
+        text = data.decode(codec, errors="replace")
+    return text, label
+
+
+def looks_binary(data):
+    """True for files that are not text: NUL bytes or many control characters."""
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) * 0.05
+
+
+def sniff_delimiter(header_line):
+    """The delimiter is the most frequent of , ; TAB in the header line."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_file(data, filename="", *, max_bytes, max_rows):
+    """Read bytes into a Table whose `rows` are produced lazily (large files are
+    never held twice in memory); the header is checked up front, and problems
+    met while rows are read are added to `issues` as they come."""
+    table = Table()
+    if len(data) > max_bytes:
+        table.issues.append(
+            Issue.file(
+                f"Le fichier pèse {megabytes(len(data))} Mo, au-delà de la limite de "
+                f"{megabytes(max_bytes)} Mo. Découpez-le en plusieurs fichiers "
+                "(par structure, par exemple)."
+            )
+        )
+        return table
+    if not data.strip():
+        table.issues.append(Issue.file(EMPTY))
+        return table
+    if data.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" in data[:200]:
+        table.issues.append(
+            Issue.file(
+                "Ce fichier est un classeur LibreOffice (.ods), non pris en charge. "
+                "Dans LibreOffice, choisissez « Enregistrer sous » au format Excel "
+                "(.xlsx) ou CSV, puis recommencez."
+            )
+        )
+        return table
+    if data.startswith(b"PK\x03\x04"):
+        table.format = "xlsx"
+        raw_rows = _read_xlsx(data, table)
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        table.issues.append(
+            Issue.file(
+                "Ce fichier est au format Excel 97-2003 (.xls), non pris en charge. "
+                "Enregistrez-le au format .xlsx ou CSV puis recommencez."
+            )
+        )
+        return table
+    else:
+        raw_rows = _read_csv(data, table)
+    if raw_rows is not None:
+        _read_header(raw_rows, table, max_rows)
+    return table
+
+
+def _read_csv(data, table):
+    """Iterator of (spreadsheet line, cells) over a CSV file, or None."""
+    if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        table.issues.append(
+            Issue.file(
+                "Ce fichier n'est pas un fichier texte CSV ni un classeur XLSX "
+                "(contenu binaire illisible). Exportez votre tableau en CSV "
+                "(« CSV UTF-8 » ou « CSV séparateur point-virgule ») ou en XLSX."
+            )
+        )
+        return None
+    codec, label, text = detect_encoding(data)
+    if codec is None and text is None:
+        table.issues.append(
+            Issue.file("Encodage du fichier illisible : enregistrez-le en CSV UTF-8.")
+        )
+        return None
+    table.encoding = label
+    if label == MIXED:
+        table.issues.append(
+            Issue(
+                "le fichier mélange deux encodages (UTF-8 et Windows-1252) : "
+                "vérifiez les accents après l'import, ou enregistrez-le en "
+                "« CSV UTF-8 ».",
+                blocking=False,
+            )
+        )
+    if text is None:
+        stream = io.TextIOWrapper(
+            io.BytesIO(data), encoding=codec, errors="replace", newline=""
+        )
+    else:
+        stream = io.StringIO(text, newline="")
+    first = ""
+    for first in stream:
+        if first.strip("\r\n"):
+            break
+    stream.seek(0)
+    table.delimiter = sniff_delimiter(first.lstrip("\ufeff"))
+    lines = stream
+    if b"\xa0" in data or b"\xe2\x80\xaf" in data:
+        # Spaces Excel writes (non-breaking, narrow) become plain spaces, line
+        # by line and in C, before the CSV parser splits cells.
+        lines = (line.replace("\u00a0", " ").replace("\u202f", " ") for line in stream)
+    reader = csv.reader(lines, delimiter=table.delimiter)
+    return _csv_records(reader, table)
+
+
+def _csv_records(reader, table):
+    # A spreadsheet row is a CSV record, even when a cell spans several lines.
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        table.issues.append(
+            Issue(
+                line=table.last_line + 1,
+                message=f"ligne illisible ({exc}) : vérifiez les guillemets.",
+            )
+        )
+
+
+def _read_xlsx(data, table):
+    """Iterator of (spreadsheet line, cells) over the first or "Services" sheet."""
+    from openpyxl import load_workbook
+
+    table.encoding = "XLSX"
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        table.issues.append(
+            Issue.file(
+                "Le classeur XLSX est illisible ou endommagé. Ouvrez-le dans votre "
+                "tableur et enregistrez-le à nouveau au format .xlsx (ou CSV)."
+            )
+        )
+        return None
+    sheet = workbook["Services"] if "Services" in workbook.sheetnames else None
+    sheet = sheet or workbook.worksheets[0]
+    # Some writers store a wrong sheet size; read-only mode would trust it.
+    sheet.reset_dimensions()
+    rows = [
+        (number, [_xlsx_cell(value) for value in values])
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+    ]
+    workbook.close()
+    return iter(rows)
+
+
+def _xlsx_cell(value):
+    """Spreadsheet cell → text the validators understand."""
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_header(raw_rows, table, max_rows):
+    """Check the header line, then set `table.rows` to the lazy data rows."""
+    header_line, header = None, []
+    for number, cells in raw_rows:
+        header_line, header = number, [clean_cell(c) for c in cells]
+        if any(header):
+            break
+    if not any(header):
+        table.issues.append(Issue.file(EMPTY))
+        return
+    while header and not header[-1]:
+        header.pop()
+    columns = [normalize_header(h) for h in header]
+    known = set(SERVICE_COLUMNS) | {IGNORE_COLUMN}
+    seen, titles = {}, {}
+    for position, (title, column) in enumerate(zip(header, columns, strict=True)):
+        if not column:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    message=f"la colonne n°{position + 1} n'a pas de titre : "
+                    "ses valeurs seront ignorées.",
+                    blocking=False,
+                )
+            )
+        elif column in seen:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    column=column,
+                    message=f"les colonnes « {titles[column]} » (n°{seen[column] + 1}) "
+                    f"et « {title} » (n°{position + 1}) désignent toutes deux "
+                    f"« {column} » : supprimez l'une des deux.",
+                )
+            )
+        elif column not in known and len(columns) > 1:
+            table.issues.append(
+                Issue(
+                    line=header_line,
+                    column=title,
+                    message=f"colonne « {title} » inconnue : elle sera ignorée.",
+                    blocking=False,
+                )
+            )
+        seen.setdefault(column, position)
+        titles.setdefault(column, title)
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        names = ", ".join(f"« {c} »" for c in missing)
+        hint = ""
+        if len(columns) == 1 and table.delimiter:
+            hint = (
+                " Une seule colonne a été lue : le séparateur du fichier "
+                "est-il bien la virgule, le point-virgule ou la tabulation ?"
+            )
+        table.issues.append(
+            Issue.file(
+                f"Colonne{'s' if len(missing) > 1 else ''} obligatoire"
+                f"{'s' if len(missing) > 1 else ''} absente"
+                f"{'s' if len(missing) > 1 else ''} : {names}. "
+                f"La ligne 1 doit porter les noms de colonnes du modèle.{hint}"
+            )
+        )
+    table.columns = [c for c in columns if c in known and c != IGNORE_COLUMN]
+    if table.blocked:
+        return
+    # Unknown and untitled columns are read under a name no validator asks for.
+    keys = [c if c in known else None for c in columns]
+    table.rows = _data_rows(raw_rows, keys, table, max_rows)
+
+
+def _data_rows(raw_rows, keys, table, max_rows):
+    """Yield (line, {column: text}) for each data row; record reading problems."""
+    width, count = len(keys), 0
+    ignore, unknown = IGNORE_COLUMN in keys, None in keys
+    for number, cells in raw_rows:
+        table.last_line = number
+        if not any(cells):
+            continue  # empty rows, often trailing ones
+        if len(cells) > width:
+            if any(c.strip() for c in cells[width:]):
+                if any(cells):
+                    table.issues.append(
+                        Issue(
+                            line=number,
+                            message=f"la ligne contient {len(cells)} cellules alors "
+                            f"que l'en-tête compte {width} colonnes : une cellule "
+                            "contient sans doute un séparateur non protégé par des "
+                            "guillemets.",
+                        )
+                    )
+                continue
+            cells = cells[:width]
+        record = dict(zip(keys, map(str.strip, cells), strict=False))
+        if unknown:
+            del record[None]
+        if not any(record.values()):
+            continue  # cells holding only spaces
+        if ignore and record.pop(IGNORE_COLUMN, ""):
+            continue
+        count += 1
+        if count > max_rows:
+            table.issues.append(
+                Issue.file(
+                    f"Le fichier compte plus de {thousands(max_rows)} lignes de "
+                    "services, la limite d'un import. Découpez-le en plusieurs "
+                    "fichiers."
+                )
+            )
+            return
+        yield number, record
+    if not count and not table.blocked:
+        table.issues.append(
+            Issue.file(
+                "Le fichier ne contient que la ligne d'en-tête : "
+                "aucune ligne de service à importer."
+            )
+        )

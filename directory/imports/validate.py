@@ -1,0 +1,461 @@
+"""Validate and normalise one raw row into a service record. No Flask imports.
+
+Each check returns the normalised value and appends French issues that name
+the spreadsheet line, the column and the bad value. Pure value checks are
+memoised: partner files repeat the same phones, hours and dates many times.
+"""
+
+import datetime
+import re
+from functools import partial
+from operator import itemgetter
+
+from ..catalogue.vocabulary import (
+    FRAIS,
+    LANGUES,
+    MODALITES,
+    MODES_ACCUEIL,
+    PUBLICS,
+    STATUTS,
+    THEMATIQUES,
+    fold,
+)
+from ..geo.gazetteer import CommuneError, PostcodeMismatch, UnknownPostcode
+from .checks import (
+    check_email,
+    check_hours,
+    check_phone,
+    check_url,
+    parse_coordinates,
+    parse_date,
+)
+from .report import Issue
+
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[a-z0-9]+(-[a-z0-9]+)*)?$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+FORMULA_RE = re.compile(r"^[=+@]\s*[A-Za-z_.]+\s*\(|^=")
+TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
+MULTI = ", "  # how multi-valued cells are stored and exported
+
+
+def shorten(text, width=40):
+    """A value as quoted in a message: cut with an ellipsis when long."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def slugify(text):
+    """A valid id/slug proposal for a free text."""
+    return fold(text)[:100].strip("-")
+
+
+def problem(column, message, value=None, suggestion=None, blocking=True):
+    """An issue without its line: (column, message, suggestion, blocking)."""
+    if value is not None:
+        message = f"« {value} » : {message}"
+    return (column, message, suggestion, blocking)
+
+
+def unguard(value):
+    """Drop the apostrophe our CSV export puts before formula-like text."""
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
+
+
+class RowValidator:
+    """Turns raw rows (column → text) into normalised service records.
+
+    Checks of a single cell are memoised per column and value (a 100 000-row
+    file repeats its needs, communes, hours and dates endlessly); problems are
+    kept without their line number and become Issues only when they occur.
+    """
+
+    def __init__(self, besoins, geocoder, *, territory="15", today=None):
+        self.besoins = besoins  # vocabulary.Choices over the 16 needs
+        self.geocoder = geocoder
+        self.territory = territory
+        self.today = today or datetime.date.today()
+        # The offline geocoder ignores the street: cache places without it.
+        self._address_key = getattr(geocoder, "uses_address", False)
+        # (step, column, check, default) of the memoised cells; the step orders
+        # problems as a person reads the row.
+        self._plan = [
+            (1, "statut", self._statut, "actif"),
+            (4, "structure_nom", partial(self._text_cached, "structure_nom"), ""),
+            (5, "structure_id", self._slug, ""),
+            (6, "besoins", partial(self._multi, besoins, required=True), ""),
+            (7, "thematiques", partial(self._multi, THEMATIQUES), ""),
+            (8, "publics", self._publics, "tous-publics"),
+            (9, "age_min", partial(self._age, "age_min"), ""),
+            (10, "age_max", partial(self._age, "age_max"), ""),
+            (12, "frais", partial(self._choice, FRAIS, required=True), ""),
+            (14, "modalites_acces", self._modalites, ""),
+            (15, "modes_accueil", partial(self._multi, MODES_ACCUEIL), "en-presentiel"),
+            (16, "langues", partial(self._multi, LANGUES), "fr"),
+            (18, "telephone", partial(self._checked, "telephone", check_phone), ""),
+            (19, "courriel", partial(self._checked, "courriel", check_email), ""),
+            (20, "site_web", partial(self._checked, "site_web", check_url), ""),
+            (
+                21,
+                "lien_mobilisation",
+                partial(self._checked, "lien_mobilisation", check_url),
+                "",
+            ),
+            (23, "horaires", partial(self._checked, "horaires", check_hours), ""),
+            (24, "zone_eligibilite", self._zone, territory),
+            (25, "date_maj", self._date, ""),
+        ]
+        self._memos = {column: {} for _, column, _, _ in self._plan}
+        self._places = {}
+
+    def validate(self, line, raw):
+        """Return (record or None when blocked, issues)."""
+        get = raw.get
+        rec, problems = {}, []
+        memos = self._memos
+        for step, column, check, default in self._plan:
+            value = get(column) or default
+            memo = memos[column]
+            hit = memo.get(value)
+            if hit is None:
+                hit = memo[value] = check(unguard(value))
+            rec[column] = hit[0]
+            if hit[1]:
+                problems.extend((step, p) for p in hit[1])
+        rec["id"] = service_id = get("id") or ""
+        if not ID_RE.match(service_id) or len(service_id) > 100:
+            problems.append((0, self._id(service_id)))
+        for column in FREE_TEXT:
+            value = get(column)
+            if value and value[0] == "'":
+                value = unguard(value)
+            rec[column] = value or None
+        for step, column in ((2, "nom"), (3, "description")):
+            if found := self._text(column, rec[column] or ""):
+                problems.append((step, found))
+        if rec["age_min"] is not None and rec["age_max"] is not None:
+            if rec["age_min"] > rec["age_max"]:
+                problems.append(
+                    (
+                        11,
+                        problem(
+                            "age_max",
+                            f"l'âge maximum ({rec['age_max']}) est inférieur "
+                            f"à l'âge minimum ({rec['age_min']}).",
+                        ),
+                    )
+                )
+        if rec["frais"] == "payant" and not rec["frais_precisions"]:
+            problems.append((13, PAYANT_SANS_PRECISIONS))
+        place_key = tuple(get(c) or "" for c in PLACE_COLUMNS)
+        if self._address_key:
+            place_key += (rec["adresse"],)
+        hit = self._places.get(place_key)
+        if hit is None:
+            hit = self._places[place_key] = self._place(place_key)
+        rec.update(hit[0])
+        if hit[1]:
+            problems.extend((17, p) for p in hit[1])
+        if not (rec["telephone"] or rec["courriel"] or rec["site_web"]):
+            problems.append((22, NO_CONTACT))
+        for step, column in (
+            (26, "nom"),
+            (27, "description"),
+            (28, "conditions_acces"),
+        ):
+            text = rec[column]
+            if text and text[0] in "=+@" and FORMULA_RE.match(text):
+                problems.append((step, formula_problem(column, text)))
+        if not problems:
+            return rec, []
+        problems.sort(key=itemgetter(0))  # stable: same step keeps its order
+        issues = [Issue(m, line, c, s, b) for _, (c, m, s, b) in problems]
+        return (None if any(i.blocking for i in issues) else rec), issues
+
+    # -- single fields: value → (normalised, problems) or a problem ------------
+
+    def _id(self, value):
+        """The problem of an invalid id (the caller checked it is invalid)."""
+        if not value:
+            return problem(
+                "id",
+                "identifiant obligatoire (par exemple "
+                "« ccas-aurillac--aide-energie »).",
+            )
+        return problem(
+            "id",
+            "identifiant invalide : lettres minuscules sans accents, "
+            "chiffres et tirets uniquement, 100 caractères au plus.",
+            value,
+            suggestion=slugify(value) or None,
+        )
+
+    def _statut(self, value):
+        return self._choice(STATUTS, value)
+
+    def _slug(self, value):
+        if not value:
+            return value, (
+                problem("structure_id", "identifiant de structure obligatoire."),
+            )
+        if not SLUG_RE.match(value) or len(value) > 100:
+            return value, (
+                problem(
+                    "structure_id",
+                    "identifiant de structure invalide : lettres "
+                    "minuscules sans accents, chiffres et tirets.",
+                    value,
+                    suggestion=slugify(value) or None,
+                ),
+            )
+        return value, ()
+
+    def _text(self, column, value):
+        low, high = TEXT_LIMITS[column]
+        if not value:
+            return problem(column, "valeur obligatoire.")
+        if len(value) < low:
+            return problem(
+                column,
+                f"trop court ({len(value)} caractères, {low} au minimum).",
+                value,
+            )
+        if len(value) > high:
+            return problem(
+                column, f"trop long ({len(value)} caractères, {high} au maximum)."
+            )
+        if column == "nom" and value.endswith(".") and not value.endswith("etc."):
+            return problem(
+                column, "le nom ne doit pas finir par un point.", value, blocking=False
+            )
+        return None
+
+    def _text_cached(self, column, value):
+        found = [p for p in (self._text(column, value),) if p]
+        if value and value[0] in "=+@" and FORMULA_RE.match(value):
+            found.append(formula_problem(column, value))
+        return value or None, tuple(found)
+
+    def _choice(self, choices, value, required=False):
+        if not value:
+            if required:
+                return None, (
+                    problem(
+                        choices.name,
+                        "valeur obligatoire ("
+                        + ", ".join(f"« {s} »" for s in choices.labels)
+                        + ").",
+                    ),
+                )
+            return None, ()
+        slug = choices.match(value)
+        if slug is None:
+            return None, (
+                problem(
+                    choices.name,
+                    "valeur inconnue.",
+                    value,
+                    suggestion=choices.suggest(value),
+                ),
+            )
+        return slug, ()
+
+    def _multi(self, choices, value, required=False):
+        found, unknown = choices.split(value)
+        problems = [
+            problem(choices.name, f"« {bad} » inconnu", suggestion=choices.suggest(bad))
+            for bad in unknown
+        ]
+        if required and not found and not unknown:
+            problems.append(problem(choices.name, "au moins une valeur obligatoire."))
+        return MULTI.join(found) or None, tuple(problems)
+
+    def _publics(self, value):
+        normalised, problems = self._multi(PUBLICS, value)
+        if normalised and "tous-publics" in normalised and normalised != "tous-publics":
+            problems += (
+                problem(
+                    "publics",
+                    "« tous-publics » ne peut pas être combiné avec "
+                    "d'autres publics : gardez-le seul ou retirez-le.",
+                    value,
+                ),
+            )
+        return normalised, problems
+
+    def _modalites(self, value):
+        normalised, problems = self._multi(MODALITES, value, required=True)
+        if {"acces-libre", "orientation-professionnel"} <= set(
+            (normalised or "").split(MULTI)
+        ):
+            problems += (
+                problem(
+                    "modalites_acces",
+                    "« acces-libre » et « orientation-professionnel » "
+                    "s'excluent : choisissez l'un des deux.",
+                    value,
+                ),
+            )
+        return normalised, problems
+
+    def _age(self, column, value):
+        if not value:
+            return None, ()
+        if not re.fullmatch(r"\d{1,3}", value) or int(value) > 120:
+            return None, (
+                problem(
+                    column, "âge invalide : un nombre entier entre 0 et 120.", value
+                ),
+            )
+        return int(value), ()
+
+    def _checked(self, column, check, value):
+        if not value:
+            return None, ()
+        normalised, error, warning = check(value)
+        if error:
+            return normalised, (problem(column, error, value),)
+        if warning:
+            return normalised, (problem(column, warning, value, blocking=False),)
+        return normalised, ()
+
+    def _zone(self, value):
+        codes, problems = [], []
+        for item in re.split(r"[,;|\s]+", value):
+            if not item:
+                continue
+            if item.lower() == "france":
+                codes.append("france")
+            elif re.fullmatch(r"\d{2,3}|2[AB]|\d{5}|2[AB]\d{3}", item):
+                codes.append(item)
+            else:
+                problems.append(
+                    problem(
+                        "zone_eligibilite",
+                        "code invalide : un code INSEE de commune, "
+                        "un numéro de département (15) ou « france ».",
+                        item,
+                    )
+                )
+        return MULTI.join(codes) or None, tuple(problems)
+
+    def _date(self, value):
+        if not value:
+            return None, (
+                problem(
+                    "date_maj",
+                    "date de mise à jour obligatoire (AAAA-MM-JJ ou JJ/MM/AAAA).",
+                ),
+            )
+        day, error = parse_date(value)
+        if error:
+            return None, (problem("date_maj", error, value),)
+        if day > self.today:
+            return day.isoformat(), (
+                problem(
+                    "date_maj",
+                    "date dans le futur : indiquez la date de la dernière "
+                    "vérification.",
+                    value,
+                ),
+            )
+        return day.isoformat(), ()
+
+    def _place(self, key):
+        """Commune, postcode, INSEE code and coordinates (geocoded when missing)."""
+        raw = dict(zip(PLACE_COLUMNS, key, strict=False))
+        adresse = key[len(PLACE_COLUMNS)] if len(key) > len(PLACE_COLUMNS) else None
+        postcode = re.sub(r"\s", "", raw["code_postal"])
+        if re.fullmatch(r"\d{4}", postcode):
+            postcode = "0" + postcode  # a spreadsheet ate the leading zero
+        commune = raw["commune"]
+        place = dict(
+            code_postal=postcode or None,
+            commune=commune or None,
+            code_insee=None,
+            latitude=None,
+            longitude=None,
+            precision_geo=None,
+        )
+        problems = []
+        if not postcode:
+            problems.append(problem("code_postal", "code postal obligatoire."))
+        elif not re.fullmatch(r"\d{5}", postcode):
+            problems.append(
+                problem(
+                    "code_postal",
+                    "code postal invalide : 5 chiffres.",
+                    raw["code_postal"],
+                )
+            )
+            return place, tuple(problems)
+        if not commune:
+            problems.append(problem("commune", "commune obligatoire."))
+        if not (postcode and commune):
+            return place, tuple(problems)
+        lat, lon = raw["latitude"], raw["longitude"]
+        coords = parse_coordinates(lat, lon)
+        if isinstance(coords, str):
+            column = "latitude" if not lat else "longitude"
+            return place, (problem(column, coords, f"{lat} ; {lon}"),)
+        try:
+            match = self.geocoder.locate(commune, postcode, None if coords else adresse)
+        except (PostcodeMismatch, UnknownPostcode) as exc:
+            return place, (
+                problem("code_postal", exc.message, suggestion=exc.suggestion),
+            )
+        except CommuneError as exc:
+            return place, (problem("commune", exc.message, suggestion=exc.suggestion),)
+        found = match.commune
+        given_code = raw["code_insee"]
+        if given_code and given_code != found.code_insee:
+            problems.append(
+                problem(
+                    "code_insee",
+                    f"ne correspond pas à la commune {found.nom} ({found.code_insee}).",
+                    given_code,
+                    suggestion=found.code_insee,
+                )
+            )
+        place["commune"] = found.nom
+        place["code_insee"] = found.code_insee
+        if coords:
+            place["latitude"], place["longitude"] = coords
+            place["precision_geo"] = "manuel"
+        else:
+            place["latitude"], place["longitude"] = match.latitude, match.longitude
+            place["precision_geo"] = match.precision
+        return place, tuple(problems)
+
+
+PLACE_COLUMNS = ("code_postal", "commune", "latitude", "longitude", "code_insee")
+FREE_TEXT = (
+    "nom",
+    "description",
+    "frais_precisions",
+    "conditions_acces",
+    "adresse",
+    "complement_adresse",
+    "horaires_precisions",
+    "source",
+)
+PAYANT_SANS_PRECISIONS = problem(
+    "frais_precisions",
+    "service payant : précisez le montant ou le tarif dans « frais_precisions ».",
+)
+NO_CONTACT = problem(
+    None,
+    "aucun moyen de contact (téléphone, courriel ou site web) : "
+    "ajoutez-en au moins un.",
+    blocking=False,
+)
+
+
+def formula_problem(column, text):
+    return problem(
+        column,
+        "ressemble à une formule de tableur : elle est "
+        "enregistrée comme du texte, sans être calculée.",
+        shorten(text),
+        blocking=False,
+    )

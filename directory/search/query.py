@@ -1,0 +1,303 @@
+"""The one search function behind the pages, the JSON API and the exports.
+
+`parse_params` turns query-string values into a validated `Query` (or raises
+`ParamError` with a French message naming the parameter); `search` runs it:
+FTS5 with bm25 in SQLite for the text, vectorised masks and an ellipsoidal
+distance over the in-memory columns of `search_index` for everything else,
+"open now" from opening_hours; the page's rows are then read by rowid.
+No Flask imports.
+"""
+
+import datetime
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
+from ..geo.gazetteer import CommuneError
+from ..geo.geocoders import parse_query
+from . import hours
+from .index import get_index
+
+PARIS = hours.PARIS
+PARAMETERS = (
+    "q",
+    "besoin",
+    "commune",
+    "lat",
+    "lon",
+    "rayon",
+    "public",
+    "frais",
+    "modalite",
+    "ouvert",
+    "tri",
+    "page",
+    "par_page",
+)
+REPEATABLE = {"besoin", "public", "modalite"}
+TRIS = ("pertinence", "distance", "nom", "date_maj")
+DEFAULT_RAYON, MAX_RAYON = 20.0, 200.0
+DEFAULT_PAR_PAGE, MAX_PAR_PAGE, MAX_PAGE = 20, 100, 10_000
+MAX_Q = 200
+TRUE, FALSE = {"1", "true", "oui", "on"}, {"0", "false", "non", "off", ""}
+
+
+class ParamError(ValueError):
+    """A bad query parameter: French message, parameter name, optional suggestion."""
+
+    def __init__(self, message, parametre, suggestion=None):
+        super().__init__(message)
+        self.message, self.parametre, self.suggestion = message, parametre, suggestion
+
+
+@dataclass
+class Place:
+    nom: str
+    code_insee: str | None
+    latitude: float
+    longitude: float
+    departement: str | None = None
+
+
+@dataclass
+class Query:
+    q: str | None = None
+    besoins: list = field(default_factory=list)
+    place: Place | None = None
+    rayon: float | None = None
+    publics: list = field(default_factory=list)
+    frais: str | None = None
+    modalites: list = field(default_factory=list)
+    ouvert: bool = False
+    tri: str = "pertinence"
+    page: int = 1
+    par_page: int = DEFAULT_PAR_PAGE
+
+
+@dataclass
+class Result:
+    total: int
+    query: Query
+    services: list  # rows (dicts) with distance_km and ouvert_maintenant
+
+
+def _values(args, name):
+    if hasattr(args, "getlist"):
+        values = args.getlist(name)
+    else:
+        value = args.get(name)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+    values = [str(v).strip() for v in values]
+    if name not in REPEATABLE and len(values) > 1:
+        raise ParamError(
+            f"Le paramètre « {name} » ne peut être donné qu'une fois.", name
+        )
+    return [v for v in values if v] if name in REPEATABLE else values[:1]
+
+
+def _number(text, name, low, high, integer=False):
+    try:
+        value = int(text) if integer else float(text.replace(",", "."))
+    except ValueError:
+        kind = "un nombre entier" if integer else "un nombre"
+        raise ParamError(f"« {name} » doit être {kind}.", name) from None
+    if (not integer and not math.isfinite(value)) or not low <= value <= high:
+        raise ParamError(f"« {name} » doit être compris entre {low} et {high}.", name)
+    return value
+
+
+def _choices(values, choices, name):
+    slugs = []
+    for value in values:
+        slug = choices.match(value)
+        if slug is None:
+            suggestion = choices.suggest(value)
+            hint = f" Vouliez-vous dire « {suggestion} » ?" if suggestion else ""
+            raise ParamError(
+                f"Valeur inconnue pour « {name} » : « {value[:60]} ».{hint}",
+                name,
+                suggestion,
+            )
+        if slug not in slugs:
+            slugs.append(slug)
+    return slugs
+
+
+def resolve_place(gazetteer, text):
+    """A commune given as INSEE code, postcode, name or former name → Place."""
+    if len(text) > 200:
+        raise ParamError("« commune » : 200 caractères au maximum.", "commune")
+    try:
+        _, code, name = parse_query(text)
+        match = gazetteer.resolve(name or None, code or None)
+    except CommuneError as exc:
+        hint = ""
+        if exc.suggestion and "Vouliez-vous dire" not in exc.message:
+            hint = f" Vouliez-vous dire « {exc.suggestion} » ?"
+        raise ParamError(exc.message + hint, "commune", exc.suggestion) from None
+    except ValueError as exc:  # geopy's query errors
+        raise ParamError(f"Commune illisible : {exc}", "commune") from None
+    commune = match.commune
+    return Place(
+        commune.nom,
+        commune.code_insee,
+        match.latitude,
+        match.longitude,
+        commune.departement,
+    )
+
+
+def parse_params(args, *, gazetteer, besoins):
+    """Validate query-string values (a MultiDict or a dict) into a Query."""
+    get = {name: _values(args, name) for name in PARAMETERS}
+    query = Query()
+    if get["q"]:
+        if len(get["q"][0]) > MAX_Q:
+            raise ParamError(f"« q » : {MAX_Q} caractères au maximum.", "q")
+        query.q = get["q"][0] or None
+    query.besoins = _choices(get["besoin"], besoins, "besoin")
+    query.publics = _choices(get["public"], PUBLICS, "public")
+    query.modalites = _choices(get["modalite"], MODALITES, "modalite")
+    if get["frais"] and get["frais"][0]:
+        query.frais = _choices(get["frais"], FRAIS, "frais")[0]
+    lat, lon = (get["lat"] or [""])[0], (get["lon"] or [""])[0]
+    commune = (get["commune"] or [""])[0]
+    if commune and (lat or lon):
+        raise ParamError("Donnez soit « commune », soit « lat » et « lon ».", "commune")
+    if lat or lon:
+        if not (lat and lon):
+            raise ParamError(
+                "« lat » et « lon » vont ensemble.", "lat" if not lat else "lon"
+            )
+        latitude = _number(lat, "lat", -90, 90)
+        longitude = _number(lon, "lon", -180, 180)
+        near = gazetteer.nearest(latitude, longitude)
+        query.place = Place(
+            "Position indiquée",
+            near.code_insee if near else None,
+            latitude,
+            longitude,
+            near.departement if near else None,
+        )
+    elif commune:
+        query.place = resolve_place(gazetteer, commune)
+    if get["rayon"] and get["rayon"][0]:
+        query.rayon = _number(get["rayon"][0], "rayon", 0.1, MAX_RAYON)
+    if query.place and query.rayon is None:
+        query.rayon = DEFAULT_RAYON
+    ouvert = (get["ouvert"] or [""])[0].lower()
+    if ouvert not in TRUE | FALSE:
+        raise ParamError("« ouvert » vaut 1 (ouvert maintenant) ou 0.", "ouvert")
+    query.ouvert = ouvert in TRUE
+    tri = (get["tri"] or ["pertinence"])[0] or "pertinence"
+    if tri not in TRIS:
+        raise ParamError("« tri » vaut " + ", ".join(TRIS) + ".", "tri")
+    if tri == "distance" and not query.place:
+        raise ParamError(
+            "Le tri par distance demande une commune ou une position.", "tri"
+        )
+    query.tri = tri
+    if get["page"] and get["page"][0]:
+        query.page = _number(get["page"][0], "page", 1, MAX_PAGE, integer=True)
+    if get["par_page"] and get["par_page"][0]:
+        query.par_page = _number(
+            get["par_page"][0], "par_page", 1, MAX_PAR_PAGE, integer=True
+        )
+    return query
+
+
+def fts_query(text):
+    """Quote every word for FTS5 (apostrophes, quotes, NEAR( are just text);
+    the last word is a prefix, so "epicerie sol" finds "solidaire"."""
+    words = re.findall(r"\w+", text)
+    if not words:
+        return None
+    quoted = [f'"{w}"' for w in words[:20]]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def search(db, query, *, besoin_slugs, now=None, paginate=True):
+    """Run a Query: Result(total, query, services of the requested page).
+
+    Filters and orders work on the in-memory columns of `search_index`; only
+    the FTS match and the rows of the page are read from SQLite.
+    """
+    now = now or datetime.datetime.now(PARIS)
+    index = get_index(db, besoin_slugs)
+    mask = index.active.copy()
+    if query.besoins:
+        mask &= index.needs_mask(query.besoins)
+    if query.publics:
+        mask &= index.publics_mask(query.publics)
+    if query.modalites:
+        mask &= index.modalites_mask(query.modalites)
+    if query.frais:
+        mask &= index.frais == query.frais
+    if query.ouvert:
+        mask &= index.open_mask(now)
+    distances = within = None
+    if query.place:
+        place = query.place
+        distances = index.distances(place.latitude, place.longitude)
+        within = index.placed & (distances <= query.rayon)
+        mask &= within | index.remote
+        if place.code_insee:
+            mask &= index.zone_mask({place.code_insee, place.departement, "france"})
+    # A text of punctuation only ("*", '"') searches nothing: it is ignored.
+    fts = fts_query(query.q) if query.q else None
+    tri = query.tri
+    if tri == "pertinence":
+        tri = "distance" if query.place else "rang" if fts else "nom"
+    if fts:
+        positions, scores = index.text(db, fts, scores=tri == "rang")
+        matched = np.zeros(len(mask), bool)
+        matched[positions] = True
+        mask &= matched
+    selected = np.flatnonzero(mask)
+    total = len(selected)
+    if tri == "distance":
+        # Out-of-radius remote services come last; ties by name, as people read.
+        key = np.where(within[selected], distances[selected], np.inf)
+        selected = selected[np.lexsort((index.nom_rank[selected], key))]
+    elif tri == "rang":
+        rank = np.full(len(mask), np.inf)
+        rank[positions] = scores
+        order = np.lexsort((index.nom_rank[selected], rank[selected]))
+        selected = selected[order]
+    elif tri == "nom":
+        selected = index.by_nom[mask[index.by_nom]]
+    else:  # date_maj, most recent first
+        selected = index.by_date[mask[index.by_date]]
+    if paginate:
+        start = (query.page - 1) * query.par_page
+        selected = selected[start : start + query.par_page]
+    rows = _fetch(db, index.rowid[selected].tolist())
+    services = []
+    for position, row in zip(selected.tolist(), rows, strict=True):
+        distance = None
+        if distances is not None and within[position]:
+            distance = round(float(distances[position]), 2)
+        row["distance_km"] = distance
+        row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
+        services.append(row)
+    return Result(total, query, services)
+
+
+def _fetch(db, rowids):
+    """Service rows for these rowids, in the same order."""
+    found = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = db.conn.execute(
+            f"select rowid as _rowid, * from services where rowid in ({marks})", chunk
+        )
+        columns = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(columns, values, strict=True))
+            found[row.pop("_rowid")] = row
+    return [found[r] for r in rowids]

@@ -1,0 +1,182 @@
+"""JSON API (SPEC §5): services, one service, communes, needs, OpenAPI."""
+
+import hashlib
+
+from flask import Blueprint, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from ..catalogue.services import detail, get_service, needs_with_counts, summary
+from ..db import get_db
+from ..opendata.openapi import openapi_document
+from ..search import hours
+from ..search.query import ParamError, parse_params, search
+from .context import clock, get_besoins, get_gazetteer
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def error(message, status, parametre=None):
+    """French JSON error: {"erreur": …, "parametre": …}."""
+    body = {"erreur": message}
+    if parametre is not None:
+        body["parametre"] = parametre
+    return jsonify(body), status
+
+
+def cached(payload, *, per_minute=False):
+    """JSON response with an ETag from the data version (and the minute when the
+    payload says "open now"); answers 304 to a matching If-None-Match."""
+    db = get_db()
+    parts = [hours.data_version(db), request.full_path]
+    if per_minute:
+        parts.append(hours.local_minute(clock()).isoformat())
+    response = jsonify(payload() if callable(payload) else payload)
+    response.set_etag(hashlib.sha1("|".join(parts).encode()).hexdigest())
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response.make_conditional(request)
+
+
+def run_search(args, *, paginate=True):
+    """Parse the query string and search; ParamError propagates."""
+    db = get_db()
+    besoins = get_besoins(db)
+    query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+    return search(
+        db, query, besoin_slugs=list(besoins.labels), now=clock(), paginate=paginate
+    )
+
+
+@bp.errorhandler(ParamError)
+def bad_parameter(exc):
+    return error(exc.message, 400, exc.parametre)
+
+
+@bp.route("/services")
+def services():
+    """Search: GET /api/services?q=&besoin=&commune=…"""
+    result = run_search(request.args)
+
+    def payload():
+        place = result.query.place
+        return {
+            "total": result.total,
+            "page": result.query.page,
+            "par_page": result.query.par_page,
+            "lieu": None
+            if place is None
+            else {
+                "nom": place.nom,
+                "code_insee": place.code_insee,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            },
+            "services": [summary(row, absolute=True) for row in result.services],
+        }
+
+    return cached(payload, per_minute=True)
+
+
+@bp.route("/services/<service_id>")
+def service(service_id):
+    """One service, every column."""
+    row = get_service(get_db(), service_id)
+    if row is None:
+        return error(f"Service « {service_id[:100]} » introuvable.", 404)
+    return cached(lambda: detail(row, now=clock(), absolute=True), per_minute=True)
+
+
+@bp.route("/communes")
+def communes():
+    """Autocomplete: GET /api/communes?q=aur"""
+    q = request.args.get("q", "").strip()
+    if len(q) > 100:
+        return error("« q » : 100 caractères au maximum.", 400, "q")
+    limit = request.args.get("limite", "10")
+    if not limit.isdigit() or not 1 <= int(limit) <= 50:
+        return error("« limite » doit être un entier entre 1 et 50.", 400, "limite")
+    gazetteer = get_gazetteer(get_db())
+    found = gazetteer.search(q, limit=int(limit)) if q else []
+    return cached(
+        [
+            {
+                "code_insee": c.code_insee,
+                "nom": c.nom,
+                "codes_postaux": list(c.codes_postaux),
+                "departement": c.departement,
+                "latitude": c.latitude,
+                "longitude": c.longitude,
+                "libelle": f"{c.nom} ({', '.join(c.codes_postaux)})",
+            }
+            for c in found
+        ]
+    )
+
+
+@bp.route("/besoins")
+def besoins():
+    """The needs taxonomy with the number of open services of each."""
+    rows = [
+        {
+            **{k: v for k, v in row.items() if k != "total"},
+            "nombre_services": row["total"],
+        }
+        for row in needs_with_counts(get_db())
+    ]
+    return cached(
+        [
+            {**row, "url": url_for("public.search", besoin=row["slug"], _external=True)}
+            for row in rows
+        ]
+    )
+
+
+@bp.route("/openapi.json")
+def openapi():
+    """The OpenAPI 3 description of this API."""
+    return cached(openapi_document(request.host_url.rstrip("/")))
+
+
+def init_app(app):
+    """French errors everywhere: JSON under /api/ and /export/, pages elsewhere."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return french_error(exc.code)
+
+    @app.errorhandler(Exception)
+    def crash(exc):
+        app.logger.exception("Erreur interne")
+        return french_error(500)
+
+    app.register_blueprint(bp)
+
+
+ERRORS = {
+    400: (
+        "Requête invalide",
+        "La demande n'a pas pu être comprise. Vérifiez le "
+        "formulaire ou l'adresse de la page.",
+    ),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: (
+        "Page introuvable",
+        "Cette page n'existe pas ou plus. Le service a peut-être "
+        "été retiré de l'annuaire.",
+    ),
+    405: ("Méthode non autorisée", "Cette adresse ne s'utilise pas ainsi."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille autorisée."),
+    429: ("Trop de tentatives", "Patientez quelques minutes avant de réessayer."),
+    500: (
+        "Erreur interne",
+        "Une erreur est survenue de notre côté : l'équipe a été "
+        "prévenue. Réessayez dans quelques instants.",
+    ),
+}
+
+
+def french_error(code):
+    """A French error: JSON for the API and exports, an HTML page otherwise."""
+    title, message = ERRORS.get(code, (f"Erreur {code}", "Une erreur est survenue."))
+    if request.path.startswith(("/api/", "/export/")):
+        return error(message, code)
+    return render_template("error.html", title=title, message=message), code

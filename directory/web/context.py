@@ -1,0 +1,70 @@
+"""Glue between the Flask app and the import engine (config, cached gazetteer)."""
+
+import datetime
+
+from flask import current_app
+
+from ..catalogue.vocabulary import besoins_choices
+from ..geo.gazetteer import Gazetteer
+from ..geo.geocoders import make_geocoder
+from ..imports import engine as importer
+from ..search import hours
+
+_cache = {}  # process-wide: the gazetteer takes ~0.6 s to build
+
+
+def get_gazetteer(db):
+    """The gazetteer of the communes table, built once per process and content."""
+    territory = current_app.config["TERRITOIRE"]
+    # Two statements: each is O(1), together in one SELECT SQLite scans the table.
+    count = db.conn.execute("select count(*) from communes").fetchone()[0]
+    last = db.conn.execute("select max(rowid) from communes").fetchone()[0]
+    key = ("gazetteer", territory, count, last)
+    if key not in _cache:
+        _cache[key] = Gazetteer.from_db(db, territory=territory)
+    return _cache[key]
+
+
+def get_besoins(db):
+    """Choices over the needs table (slug → French label), built once per process."""
+    rows = tuple(
+        (r["slug"], r["libelle"])
+        for r in db.query("select slug, libelle from besoins order by ordre")
+    )
+    if ("besoins", rows) not in _cache:
+        _cache["besoins", rows] = besoins_choices(
+            {"slug": s, "libelle": label} for s, label in rows
+        )
+    return _cache["besoins", rows]
+
+
+def clock():
+    """Now, in Paris; tests freeze it with the CLOCK setting (a callable)."""
+    frozen = current_app.config.get("CLOCK")
+    return frozen() if frozen else datetime.datetime.now(hours.PARIS)
+
+
+def prepare_import(
+    db,
+    data,
+    filename,
+    *,
+    allowed_structures=None,
+    progress=None,
+    max_rows=None,
+    max_bytes=None,
+):
+    """Dry-run an upload with the app's configuration."""
+    config = current_app.config
+    return importer.prepare(
+        db,
+        data,
+        filename,
+        geocoder=make_geocoder(config, get_gazetteer(db), db=db),
+        besoins=get_besoins(db),
+        allowed_structures=allowed_structures,
+        max_bytes=max_bytes or config["IMPORT_MAX_BYTES"],
+        max_rows=max_rows or config["IMPORT_MAX_ROWS"],
+        territory=config["TERRITOIRE"],
+        progress=progress,
+    )

@@ -1,0 +1,92 @@
+"""Open-data exports (SPEC §8), honouring the search filters of SPEC §5."""
+
+import datetime
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..catalogue.services import detail, service_url
+from ..db import get_db
+from ..opendata import datainclusion
+from ..opendata.csv_excel import export_rows
+from ..search.query import ParamError
+from .api import bad_parameter, run_search
+
+bp = Blueprint("exports", __name__, url_prefix="/export")
+bp.register_error_handler(ParamError, bad_parameter)
+
+
+def _rows():
+    """Every matching service (no pagination), in the search order."""
+    return run_search(request.args, paginate=False).services
+
+
+def _download(body, mimetype, name):
+    stamp = datetime.date.today().isoformat()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name.format(date=stamp)}"'
+    )
+    return response
+
+
+@bp.route("/services.csv")
+def services_csv():
+    """CSV for French Excel: `;`, UTF-8 BOM, CRLF, formulas neutralised."""
+    return _download(
+        export_rows(_rows()), "text/csv; charset=utf-8", "services-cantal-{date}.csv"
+    )
+
+
+@bp.route("/services.geojson")
+def services_geojson():
+    """GeoJSON FeatureCollection, one feature per service (null geometry: unplaced)."""
+    from .context import clock
+
+    now = clock()
+    features = []
+    for row in _rows():
+        properties = detail(row, now=now, absolute=True)
+        properties["distance_km"] = row.get("distance_km")
+        geometry = None
+        if row["latitude"] is not None and row["longitude"] is not None:
+            geometry = {
+                "type": "Point",
+                "coordinates": [row["longitude"], row["latitude"]],
+            }
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": geometry,
+                "properties": properties,
+            }
+        )
+    response = jsonify({"type": "FeatureCollection", "features": features})
+    response.mimetype = "application/geo+json"
+    return response
+
+
+def _default_thematiques():
+    return {r["slug"]: r["thematique_defaut"] for r in get_db()["besoins"].rows}
+
+
+@bp.route("/data-inclusion/services.json")
+def di_services():
+    """Services in the data·inclusion v1 schema."""
+    defaults = _default_thematiques()
+    return jsonify(
+        [
+            datainclusion.service(
+                row,
+                default_thematique=defaults,
+                url=service_url(row["id"], absolute=True),
+            )
+            for row in _rows()
+        ]
+    )
+
+
+@bp.route("/data-inclusion/structures.json")
+def di_structures():
+    """Structures of the matching services, in the data·inclusion v1 schema."""
+    return jsonify(datainclusion.structures(_rows(), url_for_structure=lambda s: None))

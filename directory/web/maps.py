@@ -1,0 +1,214 @@
+"""Maps with folium, embedded as components (folium's flask example, minus the
+header) under a strict CSP.
+
+Partner text never enters JavaScript source: the markers' data is one JSON
+array of compact tuples in a `<script type="application/json">` block, read by
+a FastMarkerCluster whose callback builds each popup with `textContent`.
+Leaflet and markercluster come from `static/vendor/` (see VENDOR).
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import folium
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+from markupsafe import Markup
+
+from ..catalogue.services import split
+
+# Vendored assets (static/vendor/VERSIONS.txt), in load order.
+VENDOR_CSS = (
+    "vendor/leaflet/leaflet.css",
+    "vendor/leaflet.markercluster/MarkerCluster.css",
+    "vendor/leaflet.markercluster/MarkerCluster.Default.css",
+)
+VENDOR_JS = (
+    "vendor/leaflet/leaflet.js",
+    "vendor/leaflet.markercluster/leaflet.markercluster.js",
+)
+DEFAULT_COLOUR = "#374151"
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# Characters escaped in the JSON block: '<' '>' '&' keep it inside its
+# <script> element; '$' and '`' never matter to JSON.parse, but escaping them
+# keeps template-literal syntax out of every <script> element of the page.
+JSON_ESCAPES = {c: f"\\u{ord(c):04x}" for c in "<>&'$`\u2028\u2029"}
+
+# Runs once per row [lat, lon, id, nom, commune, need index]; `payload` is
+# the parsed JSON block. Text only ever goes through textContent or `title`.
+CALLBACK = """function (row) {
+    var colour = payload.couleurs[row[5]] || payload.defaut;
+    var dot = document.createElement("span");
+    dot.className = "marqueur-point";
+    dot.style.backgroundColor = colour;
+    var icon = L.divIcon({
+        className: "marqueur", html: dot, iconSize: [22, 22], iconAnchor: [11, 11],
+        popupAnchor: [0, -10]
+    });
+    var marker = L.marker([row[0], row[1]], {icon: icon, title: row[3]});
+    marker.on("add", function () {
+        var element = marker.getElement();
+        if (element) { element.setAttribute("data-id", row[2]); }
+    });
+    marker.bindPopup(function () {
+        var box = document.createElement("div");
+        box.className = "popup-service";
+        var name = document.createElement("p");
+        name.className = "popup-nom";
+        name.textContent = row[3];
+        var place = document.createElement("p");
+        place.textContent = row[4];
+        var link = document.createElement("a");
+        link.href = payload.fiche + encodeURIComponent(row[2]);
+        link.textContent = "Voir la fiche";
+        box.appendChild(name);
+        box.appendChild(place);
+        box.appendChild(link);
+        return box;
+    });
+    return marker;
+}"""
+
+
+class JsonMarkerCluster(FastMarkerCluster):
+    """FastMarkerCluster reading its rows from a JSON block instead of JS source.
+
+    The data also fits the view (fitBounds) once the markers are in.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function(){
+                var payload = JSON.parse(
+                    document.getElementById({{ this.data_id|tojson }}).textContent
+                );
+                {{ this.callback }}
+
+                var data = payload.services;
+                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+                for (var i = 0; i < data.length; i++) {
+                    callback(data[i]).addTo(cluster);
+                }
+                cluster.addTo({{ this._parent.get_name() }});
+                // What the map really holds, for tests and assistive checks.
+                {{ this._parent.get_name() }}.getContainer().setAttribute(
+                    "data-marqueurs", String(cluster.getLayers().length)
+                );
+                if (data.length) {
+                    {{ this._parent.get_name() }}.fitBounds(
+                        cluster.getBounds(), {maxZoom: payload.zoom, padding: [24, 24]}
+                    );
+                }
+                return cluster;
+            })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, data_id, callback, **kwargs):
+        super().__init__([], callback=callback, control=False, **kwargs)
+        self.data_id = data_id
+        # Components embed: folium's header (CDN links) is never used, and
+        # these per-instance lists keep folium's class-level ones untouched.
+        self.default_js, self.default_css = [], []
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """What a page embeds: `html` (container + JSON data) and `script`
+    (the nonce'd inline <script> element); both are Markup."""
+
+    html: Markup
+    script: Markup
+    count: int = 0
+    legend: list = field(default_factory=list)  # [(slug, libelle, couleur)]
+
+
+def safe_json(value):
+    """Compact JSON that can sit inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "".join(JSON_ESCAPES.get(c, c) for c in text)
+
+
+def rows_for_map(services, slugs):
+    """Compact tuples [lat, lon, id, nom, commune, need index] for placed services."""
+    position = {slug: i for i, slug in enumerate(slugs)}
+    rows = []
+    for service in services:
+        lat, lon = service.get("latitude"), service.get("longitude")
+        if lat is None or lon is None:
+            continue
+        needs = service["besoins"]
+        needs = split(needs) if isinstance(needs, str) else needs
+        rows.append(
+            [
+                round(float(lat), 5),
+                round(float(lon), 5),
+                service["id"],
+                service.get("nom") or "",
+                service.get("commune") or "",
+                position.get(needs[0], -1) if needs else -1,
+            ]
+        )
+    return rows
+
+
+def build_map(
+    services, *, config, nonce, besoins, fiche_prefix, css_class="carte", zoom=13
+):
+    """A folium map of these services (rows with id, nom, commune, besoins,
+    latitude, longitude) → MapParts.
+
+    :param besoins: the needs in order, dicts with slug, libelle, couleur.
+    :param fiche_prefix: the fiche URL without the id, e.g. "/services/".
+    :param zoom: the largest zoom when the view is fitted to the markers.
+    """
+    slugs = [b["slug"] for b in besoins]
+    colours = [
+        b["couleur"] if COLOUR.fullmatch(b["couleur"] or "") else DEFAULT_COLOUR
+        for b in besoins
+    ]
+    rows = rows_for_map(services, slugs)
+    m = folium.Map(
+        location=list(config["MAP_CENTER"]),
+        zoom_start=9,
+        tiles=None,
+        max_zoom=18,
+        # With tiles=None, max_zoom reaches no layer and markercluster throws
+        # "Map has no maxZoom specified": this keyword lands in L.map's options.
+        maxZoom=18,
+        control_scale=True,
+    )
+    m.default_js, m.default_css = [], []
+    if config.get("MAP_TILES_URL"):
+        folium.TileLayer(
+            config["MAP_TILES_URL"],
+            attr=config.get("MAP_TILES_ATTRIBUTION") or "Fond de carte",
+            max_zoom=18,
+            control=False,
+        ).add_to(m)
+    data_id = f"donnees-{m.get_name()}"
+    JsonMarkerCluster(data_id, CALLBACK).add_to(m)
+    root = m.get_root()
+    root.render()
+    payload = {
+        "fiche": fiche_prefix,
+        "couleurs": colours,
+        "defaut": DEFAULT_COLOUR,
+        "zoom": zoom,
+        "services": rows,
+    }
+    html = (
+        f'<div class="{css_class}">{root.html.render()}</div>\n'
+        f'<script type="application/json" id="{data_id}">{safe_json(payload)}'
+        "</script>"
+    )
+    script = f'<script nonce="{nonce}">{root.script.render()}</script>'
+    used = {row[5] for row in rows}
+    legend = [
+        (b["slug"], b["libelle"], colours[i])
+        for i, b in enumerate(besoins)
+        if i in used
+    ]
+    return MapParts(Markup(html), Markup(script), len(rows), legend)

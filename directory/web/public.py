@@ -1,0 +1,308 @@
+"""Public pages (SPEC §6): home, results, map, service fiche, open data."""
+
+import math
+import re
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+
+from ..catalogue.services import get_service, needs_with_counts, summary
+from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
+from ..db import get_db
+from ..search.query import PARAMETERS, ParamError, parse_params
+from ..search.query import search as run_query
+from . import fiche, reports
+from .api import run_search
+from .context import clock, get_besoins, get_gazetteer
+from .forms import ReportForm
+from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
+from .security import csp_nonce
+
+bp = Blueprint("public", __name__)
+
+MAP_LIMIT = 10_000  # markers on /carte: one compact JSON array
+LIST_ON_MAP = 100  # text alternative under the full-screen map
+RAYONS = (5, 10, 20, 30, 50, 100)
+TRIS = {
+    "pertinence": "Pertinence",
+    "distance": "Distance",
+    "nom": "Nom",
+    "date_maj": "Mise à jour récente",
+}
+SHELTER = re.compile(
+    r"h[ée]berg|\b115\b|urgence|sans[- ]?abri|\bsdf\b|dormir|\babri\b",
+    re.IGNORECASE,
+)
+RIGHTS = re.compile(
+    r"droits?\b|\brsa\b|\bapl\b|\bcaf\b|prime d.activit|allocation|minima|retraite",
+    re.IGNORECASE,
+)
+SIMULATOR = "https://www.mesdroitssociaux.gouv.fr/"
+
+
+def besoins_with_counts(db):
+    """The 16 needs in order, with their number of open services."""
+    rows = needs_with_counts(db)
+    for row in rows:  # the colours go into a <style> element: only #rrggbb
+        if not COLOUR.fullmatch(row["couleur"] or ""):
+            row["couleur"] = DEFAULT_COLOUR
+    return rows
+
+
+def page_args():
+    """The query string, minus empty values; a typed commune wins over a
+    position kept from "autour de moi" (the API would refuse both)."""
+    args = MultiDict(
+        (k, v) for k, v in request.args.items(multi=True) if k in PARAMETERS and v
+    )
+    if args.get("commune", "").strip():
+        args.poplist("lat")
+        args.poplist("lon")
+    return args
+
+
+def link(endpoint, args, **changes):
+    """URL of `endpoint` with these arguments; a change of None removes one."""
+    values = MultiDict(args)
+    for name, value in changes.items():
+        values.poplist(name)
+        if value is not None:
+            values.setlist(name, value if isinstance(value, list) else [value])
+    return url_for(endpoint, **values.to_dict(flat=False))
+
+
+def active_filters(query, args, besoins, endpoint):
+    """[(French label, URL without it)] for the filters in use."""
+    out = []
+
+    def without(**changes):
+        return link(endpoint, args, page=None, **changes)
+
+    if query.q:
+        out.append((f"« {query.q} »", without(q=None)))
+    for name, slugs, choices in (
+        ("besoin", query.besoins, besoins),
+        ("public", query.publics, PUBLICS),
+        ("modalite", query.modalites, MODALITES),
+    ):
+        for slug in slugs:
+            rest = [v for v in args.getlist(name) if choices.match(v) != slug]
+            out.append((choices.labels[slug], without(**{name: rest})))
+    if query.place:
+        where = "ma position" if args.get("lat") else query.place.nom
+        rayon = f"{query.rayon:g}".replace(".", ",")
+        out.append(
+            (
+                f"Autour de {where} ({rayon} km)",
+                without(
+                    commune=None,
+                    lat=None,
+                    lon=None,
+                    rayon=None,
+                    # sorting by distance needs a place
+                    tri=None if query.tri == "distance" else args.getlist("tri"),
+                ),
+            )
+        )
+    if query.frais:
+        out.append((FRAIS.labels[query.frais], without(frais=None)))
+    if query.ouvert:
+        out.append(("Ouvert maintenant", without(ouvert=None)))
+    return out
+
+
+def pagination(total, query, args):
+    """Pages to link: previous/next and a window around the current one."""
+    last = max(1, math.ceil(total / query.par_page))
+    page = query.page
+
+    def url(number):
+        return link("public.search", args, page=str(number) if number > 1 else None)
+
+    around = range(max(1, min(page, last) - 2), min(last, page + 2) + 1)
+    return {
+        "page": page,
+        "last": last,
+        "previous": url(min(page - 1, last)) if page > 1 else None,
+        "next": url(page + 1) if page < last else None,
+        "pages": [(n, url(n)) for n in sorted({1, last, *around})],
+    }
+
+
+def banners(query):
+    """Which contextual banners a search calls for."""
+    text = query.q or ""
+    return {
+        "urgence": "logement" in query.besoins
+        or "hygiene-accueil-de-jour" in query.besoins
+        or bool(SHELTER.search(text)),
+        "droits": "acces-aux-droits" in query.besoins or bool(RIGHTS.search(text)),
+        "simulateur": SIMULATOR,
+    }
+
+
+def listed(rows):
+    """Result rows as the templates show them."""
+    return [
+        {**summary(row), "tel": fiche.tel_href(row.get("telephone"))} for row in rows
+    ]
+
+
+def map_for(rows, besoins, css_class="carte", zoom=13):
+    """MapParts for these rows (same services as the list they come with)."""
+    prefix = url_for("public.service", service_id="_")[:-1]
+    return build_map(
+        rows,
+        config=current_app.config,
+        nonce=csp_nonce(),
+        besoins=besoins,
+        fiche_prefix=prefix,
+        css_class=css_class,
+        zoom=zoom,
+    )
+
+
+def page_context(db, args):
+    """What the search and map pages share."""
+    besoins = besoins_with_counts(db)
+    return {
+        "args": args,
+        "besoins": besoins,
+        "labels": {b["slug"]: b["libelle"] for b in besoins},
+        "rayons": RAYONS,
+        "tris": TRIS,
+        "publics": PUBLICS.labels,
+        "modalites": MODALITES.labels,
+        "vendor_css": VENDOR_CSS,
+        "vendor_js": VENDOR_JS,
+    }
+
+
+@bp.route("/")
+def index():
+    """Home page: search form and the needs with their counts."""
+    db = get_db()
+    total = db["services"].count_where("statut != 'ferme'")
+    return render_template(
+        "public/index.html",
+        besoins=besoins_with_counts(db),
+        total=total,
+        rayons=RAYONS,
+    )
+
+
+@bp.route("/recherche")
+def search():
+    """Results of a search (same parameters as /api/services), list + map."""
+    db = get_db()
+    args = page_args()
+    context = page_context(db, args)
+    try:
+        result = run_search(args)
+    except ParamError as exc:
+        return render_template("public/search.html", error=exc, **context), 400
+    rows = result.services
+    return render_template(
+        "public/search.html",
+        error=None,
+        result=result,
+        services=listed(rows),
+        filters=active_filters(result.query, args, get_besoins(db), "public.search"),
+        pages=pagination(result.total, result.query, args),
+        banners=banners(result.query),
+        carte=map_for(rows, context["besoins"]) if rows else None,
+        **context,
+    )
+
+
+@bp.route("/carte")
+def carte():
+    """Full-screen map with the search filters, the list as a text alternative."""
+    db = get_db()
+    args = page_args()
+    args.poplist("page")
+    args.poplist("par_page")
+    context = page_context(db, args)
+    try:
+        besoins = get_besoins(db)
+        query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+    except ParamError as exc:
+        return render_template("public/carte.html", error=exc, **context), 400
+    query.page, query.par_page = 1, MAP_LIMIT
+    result = run_query(db, query, besoin_slugs=list(besoins.labels), now=clock())
+    return render_template(
+        "public/carte.html",
+        error=None,
+        result=result,
+        services=listed(result.services[:LIST_ON_MAP]),
+        filters=active_filters(query, args, besoins, "public.carte"),
+        banners=banners(query),
+        carte=map_for(result.services, context["besoins"], "carte carte-plein-ecran"),
+        list_url=link("public.search", args),
+        **context,
+    )
+
+
+def render_fiche(row, form, status=200, limited=False):
+    """The fiche page, with the report form (and its errors, if any)."""
+    db = get_db()
+    besoins = besoins_with_counts(db)
+    return render_template(
+        "public/service.html",
+        service=fiche.describe(row, now=clock(), gazetteer=get_gazetteer(db)),
+        form=form,
+        limited=limited,
+        besoins=besoins,
+        labels={b["slug"]: b["libelle"] for b in besoins},
+        carte=map_for([row], besoins, "carte carte-fiche", zoom=15)
+        if row.get("latitude") is not None
+        else None,
+        vendor_css=VENDOR_CSS,
+        vendor_js=VENDOR_JS,
+    ), status
+
+
+@bp.route("/services/<service_id>")
+def service(service_id):
+    """The fiche of one service."""
+    row = get_service(get_db(), service_id)
+    if row is None:
+        abort(404)
+    return render_fiche(row, ReportForm())
+
+
+@bp.route("/services/<service_id>/signaler", methods=["POST"])
+def report(service_id):
+    """« Signaler une erreur »: store the report for the Département's team."""
+    db = get_db()
+    row = get_service(db, service_id)
+    if row is None:
+        abort(404)
+    form = ReportForm()
+    now = clock()
+    sender = reports.ip_hash(request.remote_addr, current_app.config["SECRET_KEY"])
+    if reports.is_limited(db, sender, now):
+        return render_fiche(row, form, 429, limited=True)
+    if not form.validate_on_submit():
+        return render_fiche(row, form, 400)
+    reports.store(db, row["id"], form.message.data, form.courriel.data, sender, now)
+    flash(
+        "Merci ! Votre signalement a été transmis à l'équipe du Département, "
+        "qui vérifiera la fiche."
+    )
+    return redirect(url_for("public.service", service_id=row["id"]), 303)
+
+
+@bp.route("/donnees")
+def data():
+    """Open data: what the exports hold, their licence and sources."""
+    return render_template("public/donnees.html")
