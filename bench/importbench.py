@@ -123,7 +123,8 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     """prepare + apply of the whole file into an init-db'd database."""
     from directory.catalogue.vocabulary import besoins_choices
     from directory.db import connect
-    from directory.geo.geocoders import Gazetteer, OfflineGeocoder
+    from directory.geo.gazetteer import Gazetteer
+    from directory.geo.geocoders import OfflineGeocoder
     from directory.imports import engine as importer
 
     if trace_memory:

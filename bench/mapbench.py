@@ -28,10 +28,15 @@ CHROMIUM = "/usr/bin/chromium"
 
 def add_arguments(parser):
     group = parser.add_argument_group("map")
-    group.add_argument("--map-rows", type=int, default=10_000,
-                       help="services on the map (default 10 000)")
-    group.add_argument("--map-loads", type=int, default=5,
-                       help="page loads measured (median shown)")
+    group.add_argument(
+        "--map-rows",
+        type=int,
+        default=10_000,
+        help="services on the map (default 10 000)",
+    )
+    group.add_argument(
+        "--map-loads", type=int, default=5, help="page loads measured (median shown)"
+    )
 
 
 def _free_port():
@@ -52,10 +57,14 @@ def _import(csv_path, db_path):
     db = connect(db_path)
     data = Path(csv_path).read_bytes()
     report = importer.prepare(
-        db, data, Path(csv_path).name,
+        db,
+        data,
+        Path(csv_path).name,
         geocoder=OfflineGeocoder(Gazetteer.from_db(db)),
         besoins=besoins_choices(db.query("select slug, libelle from besoins")),
-        max_bytes=len(data), max_rows=10_000_000)
+        max_bytes=len(data),
+        max_rows=10_000_000,
+    )
     if not report.ok:
         raise SystemExit("bench: the synthetic file has blocking errors")
     importer.apply(db, report, user="bench")
@@ -65,9 +74,19 @@ def _import(csv_path, db_path):
 def _serve(db_path, port):
     env = dict(os.environ, FLASK_DATABASE=str(db_path))
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "directory:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "directory:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -101,7 +120,8 @@ def _load(browser, url):
     seconds = page.evaluate("performance.now()") / 1000
     page.wait_for_load_state("networkidle")
     markers = page.evaluate(
-        "Number(document.querySelector('[data-marqueurs]').dataset.marqueurs)")
+        "Number(document.querySelector('[data-marqueurs]').dataset.marqueurs)"
+    )
     context.close()
     return sum(sizes), seconds, markers
 
@@ -122,9 +142,16 @@ def run(args, directory):
     loads = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
             _load(browser, f"http://127.0.0.1:{port}/carte")  # warm the workers
             for _ in range(args.map_loads):
                 loads.append(_load(browser, f"http://127.0.0.1:{port}/carte"))
@@ -139,11 +166,23 @@ def run(args, directory):
     return [
         Result(NAME, "/carte: services in the database", fmt_int(rows)),
         Result(NAME, "/carte: markers on the map", fmt_int(markers)),
-        Result(NAME, "/carte: bytes transferred (median, tiles excluded)",
-               f"{size:.2f} MB", f"< {TARGET_MB} MB", size < TARGET_MB),
-        Result(NAME, "/carte: time until markers are drawn (median)",
-               f"{seconds:.2f} s", f"< {TARGET_SECONDS:g} s",
-               seconds < TARGET_SECONDS),
-        Result(NAME, "/carte: loads measured",
-               " ".join(f"{b / 1048576:.2f} MB/{s:.2f} s" for b, s, _ in loads)),
+        Result(
+            NAME,
+            "/carte: bytes transferred (median, tiles excluded)",
+            f"{size:.2f} MB",
+            f"< {TARGET_MB} MB",
+            size < TARGET_MB,
+        ),
+        Result(
+            NAME,
+            "/carte: time until markers are drawn (median)",
+            f"{seconds:.2f} s",
+            f"< {TARGET_SECONDS:g} s",
+            seconds < TARGET_SECONDS,
+        ),
+        Result(
+            NAME,
+            "/carte: loads measured",
+            " ".join(f"{b / 1048576:.2f} MB/{s:.2f} s" for b, s, _ in loads),
+        ),
     ]

@@ -3,7 +3,7 @@
 On the 100 000 services of the import benchmark (its `engine.db`, or one
 built the same way when run alone), in one run:
 
-1. in-process: `directory.api.run_search` (= `parse_params` + `search`, what
+1. in-process: `directory.web.api.run_search` (= `parse_params` + `search`, what
    `GET /api/services` calls) on the query mix, in a child process with the
    app's own configuration and connection, so the HTTP cost is visible; then
    text queries new to the process (no cache);

@@ -317,7 +317,8 @@ def load_places():
     addresses); every pair is checked against the real gazetteer, so the
     synthetic file holds only places the import engine can place.
     """
-    from directory.geo.geocoders import CommuneError, Gazetteer
+    from directory.geo.gazetteer import Gazetteer
+    from directory.geo.places import CommuneError
 
     with open(DATA / "communes.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))

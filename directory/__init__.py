@@ -1,4 +1,7 @@
-"""Annuaire des solidarités du Cantal: Flask application factory."""
+"""Annuaire des solidarités du Cantal: the Flask application factory.
+
+The core (catalogue/, geo/, imports/, search/, opendata/) never imports Flask;
+web/ and partners/ are the Flask layer; cli.py, db.py and schema.py sit here."""
 
 import os
 
@@ -52,6 +55,7 @@ def create_app(test_config=None):
     app.json.sort_keys = False  # keep the field order of SPEC §5
 
     from . import cli, db
+    from .partners import admin, auth, space
     from .web import api, exports, public, security
 
     db.init_app(app)
@@ -60,12 +64,6 @@ def create_app(test_config=None):
     security.init_app(app)
     cli.init_app(app)
     api.init_app(app)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(public.bp)
-    from .partners import admin, auth
-    from .partners import space as partners
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(partners.bp)
-    app.register_blueprint(admin.bp)
+    for blueprint in (exports.bp, public.bp, auth.bp, space.bp, admin.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from . import schema
 from .catalogue import seed
 from .db import get_db
-from .geo.gazetteer import CommuneError
 from .geo.geocoders import make_geocoder
-from .imports import engine as importer
+from .geo.places import CommuneError
+from .imports import engine
 from .imports.engine import ImportRefused
 from .opendata.csv_excel import export_rows
 from .partners.accounts import AccountError, create_user
@@ -32,7 +32,7 @@ def init_db(db):
             db, data, "data/services.csv", max_rows=100_000, max_bytes=len(data) + 1
         )
         if report.ok:
-            importer.apply(db, report, user="init-db")
+            engine.apply(db, report, user="init-db")
     return counts, report
 
 
@@ -47,7 +47,7 @@ def init_db_command():
     for name, count in counts.items():
         click.echo(f"  {count} {name} chargés.")
     if report is not None:
-        click.echo(importer.format_report(report, dry_run=False))
+        click.echo(engine.format_report(report, dry_run=False))
         if not report.ok:
             sys.exit(1)
 
@@ -94,13 +94,13 @@ def import_csv_command(path, dry_run, structures, utilisateur):
             progress=bar.update if bar else None,
         )
     if report.ok and not dry_run and (report.new or report.changed):
-        importer.apply(
+        engine.apply(
             db,
             report,
             user=utilisateur,
             structure_id=structures[0] if len(structures) == 1 else None,
         )
-    click.echo(importer.format_report(report, dry_run=dry_run))
+    click.echo(engine.format_report(report, dry_run=dry_run))
     sys.exit(0 if report.ok else 1)
 
 
@@ -157,7 +157,7 @@ def geocode_command(missing_only, dry_run):
             updates[row["id"]] = point
     import_id = None
     if updates and not dry_run:
-        import_id = importer.apply_edits(db, updates, user="geocode", label="géocodage")
+        import_id = engine.apply_edits(db, updates, user="geocode", label="géocodage")
     for failure in failures:
         click.echo(f"  ! {failure}")
     verb = "à mettre à jour" if dry_run else "mis à jour"
@@ -208,7 +208,7 @@ def create_partner_command(email, structures, admin):
 def undo_import_command(import_id):
     """Annule un import entier et rétablit les fiches telles qu'avant."""
     try:
-        count = importer.undo(get_db(), import_id)
+        count = engine.undo(get_db(), import_id)
     except ImportRefused as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Import n°{import_id} annulé ({count} modifications défaites).")

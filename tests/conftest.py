@@ -14,7 +14,8 @@ from directory import create_app, schema
 from directory.catalogue import seed
 from directory.catalogue.vocabulary import besoins_choices, load_besoins
 from directory.db import connect
-from directory.geo.geocoders import Gazetteer, OfflineGeocoder
+from directory.geo.gazetteer import Gazetteer
+from directory.geo.geocoders import OfflineGeocoder
 from directory.imports import engine as importer
 
 ROOT = Path(__file__).resolve().parents[1]

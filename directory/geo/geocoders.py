@@ -24,20 +24,8 @@ from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
-from .gazetteer import (  # noqa: F401 - re-exported: the geocoders' vocabulary
-    _CODE_IN_TEXT,
-    AmbiguousCommune,
-    Commune,
-    CommuneError,
-    Gazetteer,
-    Match,
-    PostcodeMismatch,
-    UnknownCommune,
-    UnknownPostcode,
-    distance_km,
-    haversine_km,
-    normalize_name,
-)
+from .gazetteer import _CODE_IN_TEXT, normalize_name
+from .places import AmbiguousCommune, CommuneError, Match, distance_km
 
 log = logging.getLogger(__name__)
 

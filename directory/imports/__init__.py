@@ -1,1 +1,3 @@
-"""TODO"""
+"""The import engine: read bytes (CSV/XLSX) -> rows, cell checks, row validation,
+place checks, the plan (diff), apply + audit + undo, the French report, pending uploads.
+Pure core: may import `catalogue`, `geo` and `schema`; never Flask."""

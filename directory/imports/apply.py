@@ -6,15 +6,15 @@ import json
 import time
 from operator import itemgetter
 
+from ..catalogue.services import MULTI
+from ..catalogue.times import now
 from ..schema import FTS_COLUMNS
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
     ImportRefused,
     fetch_services,
-    now,
 )
-from .validate import MULTI
 
 INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, fill the FTS index in one statement

@@ -183,3 +183,10 @@ def parse_coordinates(lat, lon):
     if latitude is None or longitude is None:
         return "coordonnées invalides : nombres décimaux en degrés (WGS84)."
     return round(latitude, 6), round(longitude, 6)
+
+
+def unguard(value):
+    """Drop the apostrophe our CSV export puts before formula-like text."""
+    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value

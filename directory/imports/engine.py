@@ -1,7 +1,7 @@
 """The import engine: prepare (read, validate, geocode, diff), apply, undo.
 
 One engine for the CLI and the web upload. `prepare` never writes; `apply`
-(module `audit`) writes everything in ONE transaction, with a field-level audit
+(module `apply`) writes everything in ONE transaction, with a field-level audit
 trail that `undo` replays backwards. No Flask imports.
 """
 
@@ -9,6 +9,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from ..catalogue.services import MULTI
 from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine API
 from .read import read_file
 from .records import (  # noqa: F401 - engine API
@@ -16,10 +17,9 @@ from .records import (  # noqa: F401 - engine API
     ImportRefused,
     Record,
     fetch_services,
-    now,
 )
 from .report import Issue, format_lines, plural
-from .validate import MULTI, RowValidator
+from .validate import RowValidator
 
 
 @dataclass

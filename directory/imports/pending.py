@@ -14,8 +14,8 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from ..web.ratelimit import stamp
-from . import engine as importer
+from ..catalogue.times import stamp
+from . import engine
 
 PENDING, CLAIMED, APPLIED, REFUSED = "en-attente", "en-cours", "applique", "refuse"
 DEFAULT_LIFETIME_SECONDS = 3600
@@ -178,7 +178,7 @@ def confirm(db, token, user, now, prepare):
             )
         structures = list(report.structures)
         with db.atomic():
-            import_id = importer.apply(
+            import_id = engine.apply(
                 db,
                 report,
                 user=user["email"],

@@ -1,7 +1,5 @@
 """Validated services as compact records, and helpers shared by the import
-planner (`importer`) and the writer (`audit`). No Flask imports."""
-
-import datetime
+planner (`engine`) and the writer (`apply`). No Flask imports."""
 
 from ..schema import SERVICE_COLUMNS
 
@@ -37,11 +35,6 @@ CHUNK = 500  # ids per IN (…) query, under SQLite's parameter limit
 
 class ImportRefused(Exception):
     """An apply or undo that cannot be done; the message is French."""
-
-
-def now():
-    """UTC timestamp used for created/modified columns and the import log."""
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def fetch_services(db, ids):

@@ -1,6 +1,9 @@
 """Import issues and the French, grouped report. No Flask imports."""
 
+import re
 from dataclasses import dataclass
+
+FORMULA_RE = re.compile(r"^[=+@]\s*[A-Za-z_.]+\s*\(|^=")
 
 
 @dataclass(frozen=True)
@@ -77,3 +80,37 @@ def plural(count, singular, plural_form=None):
     """'1 service', '3 services' (French plural with an optional irregular form)."""
     word = singular if count <= 1 else plural_form or singular + "s"
     return f"{count} {word}"
+
+
+def shorten(text, width=40):
+    """A value as quoted in a message: cut with an ellipsis when long."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def problem(column, message, value=None, suggestion=None, blocking=True):
+    """An issue without its line: (column, message, suggestion, blocking)."""
+    if value is not None:
+        message = f"« {value} » : {message}"
+    return (column, message, suggestion, blocking)
+
+
+PAYANT_SANS_PRECISIONS = problem(
+    "frais_precisions",
+    "service payant : précisez le montant ou le tarif dans « frais_precisions ».",
+)
+NO_CONTACT = problem(
+    None,
+    "aucun moyen de contact (téléphone, courriel ou site web) : "
+    "ajoutez-en au moins un.",
+    blocking=False,
+)
+
+
+def formula_problem(column, text):
+    return problem(
+        column,
+        "ressemble à une formule de tableur : elle est "
+        "enregistrée comme du texte, sans être calculée.",
+        shorten(text),
+        blocking=False,
+    )

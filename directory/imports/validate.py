@@ -10,6 +10,7 @@ import re
 from functools import partial
 from operator import itemgetter
 
+from ..catalogue.services import MULTI
 from ..catalogue.vocabulary import (
     FRAIS,
     LANGUES,
@@ -20,46 +21,32 @@ from ..catalogue.vocabulary import (
     THEMATIQUES,
     fold,
 )
-from ..geo.gazetteer import CommuneError, PostcodeMismatch, UnknownPostcode
 from .checks import (
     check_email,
     check_hours,
     check_phone,
     check_url,
-    parse_coordinates,
     parse_date,
+    unguard,
 )
-from .report import Issue
+from .place import PLACE_COLUMNS, check_place
+from .report import (
+    FORMULA_RE,
+    NO_CONTACT,
+    PAYANT_SANS_PRECISIONS,
+    Issue,
+    formula_problem,
+    problem,
+)
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[a-z0-9]+(-[a-z0-9]+)*)?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-FORMULA_RE = re.compile(r"^[=+@]\s*[A-Za-z_.]+\s*\(|^=")
 TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
-MULTI = ", "  # how multi-valued cells are stored and exported
-
-
-def shorten(text, width=40):
-    """A value as quoted in a message: cut with an ellipsis when long."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def slugify(text):
     """A valid id/slug proposal for a free text."""
     return fold(text)[:100].strip("-")
-
-
-def problem(column, message, value=None, suggestion=None, blocking=True):
-    """An issue without its line: (column, message, suggestion, blocking)."""
-    if value is not None:
-        message = f"« {value} » : {message}"
-    return (column, message, suggestion, blocking)
-
-
-def unguard(value):
-    """Drop the apostrophe our CSV export puts before formula-like text."""
-    if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-        return value[1:]
-    return value
 
 
 class RowValidator:
@@ -152,7 +139,7 @@ class RowValidator:
             place_key += (rec["adresse"],)
         hit = self._places.get(place_key)
         if hit is None:
-            hit = self._places[place_key] = self._place(place_key)
+            hit = self._places[place_key] = check_place(self.geocoder, place_key)
         rec.update(hit[0])
         if hit[1]:
             problems.extend((17, p) for p in hit[1])
@@ -361,74 +348,7 @@ class RowValidator:
             )
         return day.isoformat(), ()
 
-    def _place(self, key):
-        """Commune, postcode, INSEE code and coordinates (geocoded when missing)."""
-        raw = dict(zip(PLACE_COLUMNS, key, strict=False))
-        adresse = key[len(PLACE_COLUMNS)] if len(key) > len(PLACE_COLUMNS) else None
-        postcode = re.sub(r"\s", "", raw["code_postal"])
-        if re.fullmatch(r"\d{4}", postcode):
-            postcode = "0" + postcode  # a spreadsheet ate the leading zero
-        commune = raw["commune"]
-        place = dict(
-            code_postal=postcode or None,
-            commune=commune or None,
-            code_insee=None,
-            latitude=None,
-            longitude=None,
-            precision_geo=None,
-        )
-        problems = []
-        if not postcode:
-            problems.append(problem("code_postal", "code postal obligatoire."))
-        elif not re.fullmatch(r"\d{5}", postcode):
-            problems.append(
-                problem(
-                    "code_postal",
-                    "code postal invalide : 5 chiffres.",
-                    raw["code_postal"],
-                )
-            )
-            return place, tuple(problems)
-        if not commune:
-            problems.append(problem("commune", "commune obligatoire."))
-        if not (postcode and commune):
-            return place, tuple(problems)
-        lat, lon = raw["latitude"], raw["longitude"]
-        coords = parse_coordinates(lat, lon)
-        if isinstance(coords, str):
-            column = "latitude" if not lat else "longitude"
-            return place, (problem(column, coords, f"{lat} ; {lon}"),)
-        try:
-            match = self.geocoder.locate(commune, postcode, None if coords else adresse)
-        except (PostcodeMismatch, UnknownPostcode) as exc:
-            return place, (
-                problem("code_postal", exc.message, suggestion=exc.suggestion),
-            )
-        except CommuneError as exc:
-            return place, (problem("commune", exc.message, suggestion=exc.suggestion),)
-        found = match.commune
-        given_code = raw["code_insee"]
-        if given_code and given_code != found.code_insee:
-            problems.append(
-                problem(
-                    "code_insee",
-                    f"ne correspond pas à la commune {found.nom} ({found.code_insee}).",
-                    given_code,
-                    suggestion=found.code_insee,
-                )
-            )
-        place["commune"] = found.nom
-        place["code_insee"] = found.code_insee
-        if coords:
-            place["latitude"], place["longitude"] = coords
-            place["precision_geo"] = "manuel"
-        else:
-            place["latitude"], place["longitude"] = match.latitude, match.longitude
-            place["precision_geo"] = match.precision
-        return place, tuple(problems)
 
-
-PLACE_COLUMNS = ("code_postal", "commune", "latitude", "longitude", "code_insee")
 FREE_TEXT = (
     "nom",
     "description",
@@ -439,23 +359,3 @@ FREE_TEXT = (
     "horaires_precisions",
     "source",
 )
-PAYANT_SANS_PRECISIONS = problem(
-    "frais_precisions",
-    "service payant : précisez le montant ou le tarif dans « frais_precisions ».",
-)
-NO_CONTACT = problem(
-    None,
-    "aucun moyen de contact (téléphone, courriel ou site web) : "
-    "ajoutez-en au moins un.",
-    blocking=False,
-)
-
-
-def formula_problem(column, text):
-    return problem(
-        column,
-        "ressemble à une formule de tableur : elle est "
-        "enregistrée comme du texte, sans être calculée.",
-        shorten(text),
-        blocking=False,
-    )

@@ -8,7 +8,7 @@ import re
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..imports.records import now
+from ..catalogue.times import now
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

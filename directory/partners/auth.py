@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from ..db import get_db
-from ..imports import pending as uploads
+from ..imports import pending
 from ..web import ratelimit
 from ..web.context import clock
 from . import accounts
@@ -30,7 +30,7 @@ bp = Blueprint("auth", __name__, url_prefix="/partenaires")
 DEFAULTS = {
     "LOGIN_MAX_ATTEMPTS": ratelimit.DEFAULT_MAX_ATTEMPTS,
     "LOGIN_WINDOW_SECONDS": ratelimit.DEFAULT_WINDOW_SECONDS,
-    "UPLOAD_EXPIRY_SECONDS": uploads.DEFAULT_LIFETIME_SECONDS,
+    "UPLOAD_EXPIRY_SECONDS": pending.DEFAULT_LIFETIME_SECONDS,
 }
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 

@@ -1,6 +1,6 @@
 """Partner space: dashboard and freshness, template download, import history.
 
-The upload → preview → confirm views are in `partner_uploads` (same blueprint).
+The upload → preview → confirm views are in `uploads`, added to this blueprint.
 """
 
 import json
@@ -17,17 +17,18 @@ from flask import (
 )
 
 from ..db import get_db
-from ..imports import engine as importer
+from ..imports import engine
 from ..imports.engine import ImportRefused
 from ..opendata.partner_template import template_csv, template_xlsx
 from ..web.context import clock
 from ..web.fiche import date_fr, is_stale, months_before
-from . import accounts
+from . import accounts, uploads
 from .auth import csrf_guard, login_required
 from .forms import ButtonForm
 
 bp = Blueprint("partners", __name__, url_prefix="/partenaires")
 bp.before_request(csrf_guard)
+uploads.register(bp)
 
 STALE_MONTHS = 6
 CHANGES_SHOWN = 500
@@ -84,7 +85,7 @@ def index():
 def confirm_unchanged(db, service_ids):
     """Set date_maj to today on these services, as one audited import."""
     today = clock().date().isoformat()
-    return importer.apply_edits(
+    return engine.apply_edits(
         db,
         {service_id: {"date_maj": today} for service_id in service_ids},
         user=g.user["email"],
@@ -237,12 +238,9 @@ def undo(import_id):
     db = get_db()
     visible_import(db, import_id)
     try:
-        count = importer.undo(db, import_id)
+        count = engine.undo(db, import_id)
     except ImportRefused as exc:
         flash(str(exc))
     else:
         flash(f"Import n°{import_id} annulé ({count} modification(s) défaite(s)).")
     return redirect(url_for("partners.import_detail", import_id=import_id))
-
-
-from . import uploads as partner_uploads  # noqa: E402, F401 - registers the upload views

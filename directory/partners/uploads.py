@@ -1,7 +1,8 @@
-"""Upload → preview → confirm, on the partner blueprint.
+"""Upload → preview → confirm, views of the partner blueprint (`space.bp`,
+which adds them through `register`: this module never imports `space`).
 
 The dry run shows what the file would change; the file waits server-side under
-a random token (module `uploads`) until « Confirmer », which re-validates and
+a random token (module `imports.pending`) until « Confirmer », which re-validates and
 applies it in one transaction.
 """
 
@@ -11,13 +12,12 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..db import get_db
-from ..imports import pending as uploads
+from ..imports import pending
 from ..imports.report import format_lines
 from ..web.context import clock, prepare_import
 from . import accounts
 from .auth import login_required
 from .forms import TokenForm, UploadForm
-from .space import bp
 
 SHOWN = 200  # services listed per category in a preview
 
@@ -71,7 +71,6 @@ def render(form, report=None, token=None, status=200):
     )
 
 
-@bp.route("/import", methods=("GET", "POST"))
 @login_required
 def upload():
     """Upload a file; answer with its report and, when clean, a preview."""
@@ -86,19 +85,18 @@ def upload():
     token = None
     if report.ok and (report.new or report.changed):
         lifetime = int(current_app.config["UPLOAD_EXPIRY_SECONDS"])
-        token = uploads.store(
+        token = pending.store(
             db, g.user["id"], filename, data, report, clock(), lifetime
         )
     return render(UploadForm(formdata=None), report, token)
 
 
-@bp.route("/import/confirmer", methods=("POST",))
 @login_required
 def confirm():
     """Apply a previewed file (once, whoever clicks first)."""
     form = TokenForm()
     db = get_db()
-    outcome = uploads.confirm(
+    outcome = pending.confirm(
         db,
         form.jeton.data,
         g.user,
@@ -113,19 +111,17 @@ def confirm():
     return render(UploadForm(formdata=None), outcome.report, outcome.token)
 
 
-@bp.route("/import/abandonner", methods=("POST",))
 @login_required
 def discard():
     """Abandon a previewed file: nothing is written."""
     form = TokenForm()
-    if uploads.discard(get_db(), form.jeton.data, g.user["id"]):
+    if pending.discard(get_db(), form.jeton.data, g.user["id"]):
         flash("Dépôt abandonné : rien n'a été enregistré.")
     else:
-        flash(uploads.refusal(get_db(), form.jeton.data, g.user["id"], clock()))
+        flash(pending.refusal(get_db(), form.jeton.data, g.user["id"], clock()))
     return redirect(url_for("partners.upload"))
 
 
-@bp.errorhandler(RequestEntityTooLarge)
 def too_large(exc):
     if g.get("user") is None:
         return redirect(url_for("auth.login"))
@@ -135,3 +131,11 @@ def too_large(exc):
         "Découpez-le en plusieurs fichiers."
     )
     return render(UploadForm(formdata=None), status=413)
+
+
+def register(bp):
+    """Add these views to the partner blueprint (endpoints partners.upload, …)."""
+    bp.add_url_rule("/import", view_func=upload, methods=("GET", "POST"))
+    bp.add_url_rule("/import/confirmer", view_func=confirm, methods=("POST",))
+    bp.add_url_rule("/import/abandonner", view_func=discard, methods=("POST",))
+    bp.register_error_handler(RequestEntityTooLarge, too_large)

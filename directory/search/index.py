@@ -13,8 +13,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..catalogue.services import MULTI
 from ..catalogue.vocabulary import MODALITES, PUBLICS
-from ..imports.validate import MULTI
 from . import hours
 
 # WGS84 ellipsoid, for the local distance formula of `distances`.

@@ -3,7 +3,7 @@
 `parse_params` turns query-string values into a validated `Query` (or raises
 `ParamError` with a French message naming the parameter); `search` runs it:
 FTS5 with bm25 in SQLite for the text, vectorised masks and an ellipsoidal
-distance over the in-memory columns of `search_index` for everything else,
+distance over the in-memory columns of `search.index` for everything else,
 "open now" from opening_hours; the page's rows are then read by rowid.
 No Flask imports.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
-from ..geo.gazetteer import CommuneError
 from ..geo.geocoders import parse_query
+from ..geo.places import CommuneError
 from . import hours
 from .index import get_index
 
@@ -223,7 +223,7 @@ def fts_query(text):
 def search(db, query, *, besoin_slugs, now=None, paginate=True):
     """Run a Query: Result(total, query, services of the requested page).
 
-    Filters and orders work on the in-memory columns of `search_index`; only
+    Filters and orders work on the in-memory columns of `search.index`; only
     the FTS match and the rows of the page are read from SQLite.
     """
     now = now or datetime.datetime.now(PARIS)

@@ -5,12 +5,13 @@ import hashlib
 from flask import Blueprint, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..catalogue.services import detail, get_service, needs_with_counts, summary
+from ..catalogue.services import get_service, needs_with_counts
 from ..db import get_db
 from ..opendata.openapi import openapi_document
 from ..search import hours
 from ..search.query import ParamError, parse_params, search
 from .context import clock, get_besoins, get_gazetteer
+from .present import detail, summary
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

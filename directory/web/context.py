@@ -7,7 +7,7 @@ from flask import current_app
 from ..catalogue.vocabulary import besoins_choices
 from ..geo.gazetteer import Gazetteer
 from ..geo.geocoders import make_geocoder
-from ..imports import engine as importer
+from ..imports import engine
 from ..search import hours
 
 _cache = {}  # process-wide: the gazetteer takes ~0.6 s to build
@@ -56,7 +56,7 @@ def prepare_import(
 ):
     """Dry-run an upload with the app's configuration."""
     config = current_app.config
-    return importer.prepare(
+    return engine.prepare(
         db,
         data,
         filename,

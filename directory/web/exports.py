@@ -4,12 +4,13 @@ import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..catalogue.services import detail, service_url
 from ..db import get_db
-from ..opendata import datainclusion
+from ..opendata import datainclusion, geojson
 from ..opendata.csv_excel import export_rows
 from ..search.query import ParamError
 from .api import bad_parameter, run_search
+from .context import clock
+from .present import detail, service_url
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 bp.register_error_handler(ParamError, bad_parameter)
@@ -40,28 +41,18 @@ def services_csv():
 @bp.route("/services.geojson")
 def services_geojson():
     """GeoJSON FeatureCollection, one feature per service (null geometry: unplaced)."""
-    from .context import clock
-
     now = clock()
-    features = []
-    for row in _rows():
-        properties = detail(row, now=now, absolute=True)
-        properties["distance_km"] = row.get("distance_km")
-        geometry = None
-        if row["latitude"] is not None and row["longitude"] is not None:
-            geometry = {
-                "type": "Point",
-                "coordinates": [row["longitude"], row["latitude"]],
-            }
-        features.append(
-            {
-                "type": "Feature",
-                "id": row["id"],
-                "geometry": geometry,
-                "properties": properties,
-            }
-        )
-    response = jsonify({"type": "FeatureCollection", "features": features})
+
+    def properties(row):
+        return {
+            **detail(row, now=now, absolute=True),
+            "distance_km": row.get("distance_km"),
+        }
+
+    collection = geojson.feature_collection(
+        geojson.feature(row, properties(row)) for row in _rows()
+    )
+    response = jsonify(collection)
     response.mimetype = "application/geo+json"
     return response
 

@@ -9,7 +9,6 @@ import datetime
 import re
 from urllib.parse import quote, urlsplit
 
-from ..catalogue.services import detail
 from ..catalogue.vocabulary import (
     FRAIS,
     LANGUAGE_NAMES,
@@ -20,6 +19,7 @@ from ..catalogue.vocabulary import (
     THEMATIQUES,
 )
 from ..search import hours_fr
+from .present import detail
 
 MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre "

@@ -15,7 +15,7 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from ..catalogue.services import get_service, needs_with_counts, summary
+from ..catalogue.services import get_service, needs_with_counts
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..db import get_db
 from ..search.query import PARAMETERS, ParamError, parse_params
@@ -25,6 +25,7 @@ from .api import run_search
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
 from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
+from .present import summary
 from .security import csp_nonce
 
 bp = Blueprint("public", __name__)

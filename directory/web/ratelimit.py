@@ -13,13 +13,10 @@ import hashlib
 import hmac
 import math
 
+from ..catalogue.times import stamp
+
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_WINDOW_SECONDS = 15 * 60
-
-
-def stamp(moment):
-    """UTC timestamp text, ordered like the times it stands for."""
-    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds")
 
 
 def keys(email, address, secret):

@@ -5,6 +5,7 @@ import io
 import shutil
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from directory import create_app
@@ -113,8 +114,16 @@ def test_payloads_stay_inert(page, watch, xss_server, name):
         marker = page.locator(".carte .leaflet-marker-icon").first
         marker.wait_for()
         if name == "carte-filtree":  # one service: one marker; open its popup
-            marker.click()
+            page.wait_for_load_state("load")
             popup = page.locator(".carte .leaflet-popup-content")
+            # A click during the initial zoom animation can miss: retry it.
+            for _ in range(3):
+                marker.click()
+                try:
+                    popup.wait_for(timeout=2000)
+                    break
+                except PlaywrightTimeout:
+                    continue
             expect(popup).to_contain_text(NOM)
     page.wait_for_load_state("load")
 

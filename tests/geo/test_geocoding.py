@@ -14,19 +14,20 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 from geopy.point import Point
 
+from directory.geo.gazetteer import Gazetteer, normalize_name
 from directory.geo.geocoders import (
-    AmbiguousCommune,
     BanGeocoder,
-    CommuneError,
-    Gazetteer,
     OfflineGeocoder,
+    make_geocoder,
+    parse_query,
+)
+from directory.geo.places import (
+    AmbiguousCommune,
+    CommuneError,
     PostcodeMismatch,
     UnknownCommune,
     distance_km,
     haversine_km,
-    make_geocoder,
-    normalize_name,
-    parse_query,
 )
 
 BAN_DATA = TEST_DATA / "ban"

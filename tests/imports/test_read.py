@@ -14,7 +14,8 @@ import pytest
 from conftest import TEST_DATA, snapshot
 
 from directory.imports import engine as importer
-from directory.imports.read import clean_cell, decode, normalize_header, read_file
+from directory.imports.decoding import decode
+from directory.imports.read import clean_cell, normalize_header, read_file
 from directory.imports.report import format_lines
 
 CORPUS = TEST_DATA / "import"
