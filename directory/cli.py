@@ -1,5 +1,6 @@
 """Command-line interface: `flask --app directory <command>` (thin wrappers)."""
 
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import schema
+from . import backup, schema
 from .catalogue import seed
 from .db import get_db
 from .geo.geocoders import make_geocoder
@@ -214,6 +215,52 @@ def undo_import_command(import_id):
     click.echo(f"Import n°{import_id} annulé ({count} modifications défaites).")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path):
+    """Sauvegarde la base dans PATH, même pendant que le site tourne.
+
+    La copie est cohérente (l'API de sauvegarde en ligne de SQLite : l'état
+    d'un seul instant, jamais un import à moitié écrit) et vérifiée."""
+    try:
+        backup.backup(current_app.config["DATABASE"], path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Sauvegarde écrite dans {path}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def restore_command(path):
+    """Restaure la base depuis la sauvegarde PATH, après l'avoir vérifiée.
+
+    Refuse un fichier endommagé, étranger à l'annuaire ou d'une version plus
+    récente : la base n'est alors pas modifiée. L'état actuel est d'abord
+    sauvegardé à côté de la base, pour pouvoir revenir en arrière."""
+    database = Path(current_app.config["DATABASE"])
+    keep = None
+    if database.exists():
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        keep = database.with_name(f"{database.name}.avant-restauration-{stamp}")
+    try:
+        if keep is not None:
+            backup.backup(database, keep)
+        migrated = backup.restore(path, database)
+    except backup.BackupError as exc:
+        if keep is not None:
+            keep.unlink(missing_ok=True)
+        raise click.ClickException(
+            f"{exc} Restauration refusée : la base n'a pas été modifiée."
+        ) from None
+    if migrated:
+        click.echo(f"Sauvegarde mise à jour ({len(migrated)} migrations appliquées).")
+    click.echo(f"Base restaurée depuis {path}.")
+    if keep is not None:
+        click.echo(f"L'état précédent est conservé dans {keep}.")
+
+
 COMMANDS = [
     init_db_command,
     import_csv_command,
@@ -221,6 +268,8 @@ COMMANDS = [
     geocode_command,
     create_partner_command,
     undo_import_command,
+    backup_command,
+    restore_command,
 ]
 
 
