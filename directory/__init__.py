@@ -56,12 +56,13 @@ def create_app(test_config=None):
 
     from . import cli, db
     from .partners import admin, auth, space
-    from .web import api, exports, public, security
+    from .web import api, exports, public, security, static_files
 
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)
     security.init_app(app)
+    static_files.init_app(app)
     cli.init_app(app)
     api.init_app(app)
     for blueprint in (exports.bp, public.bp, auth.bp, space.bp, admin.bp):
