@@ -8,6 +8,25 @@ from .checks import parse_coordinates
 from .report import problem
 
 PLACE_COLUMNS = ("code_postal", "commune", "latitude", "longitude", "code_insee")
+# About 10 m: coordinates this close to the chef-lieu are the commune's own point
+# (e.g. copied from an export of a service placed there), not a hand-placed one.
+TOLERANCE = 1e-4
+
+
+def precision_of(coords, match):
+    """How well the point is known: `manuel` for coordinates entered by hand,
+    `commune` when they are only the chef-lieu, else the geocoder's precision."""
+    if not coords:
+        return match.precision
+    centres = {
+        (match.commune.latitude, match.commune.longitude),
+        (match.latitude, match.longitude),  # a former commune's own centre
+    }
+    for lat, lon in centres:
+        near = abs(coords[0] - lat) <= TOLERANCE and abs(coords[1] - lon) <= TOLERANCE
+        if near:
+            return "commune"
+    return "manuel"
 
 
 def check_place(geocoder, key):
@@ -68,8 +87,7 @@ def check_place(geocoder, key):
     place["code_insee"] = found.code_insee
     if coords:
         place["latitude"], place["longitude"] = coords
-        place["precision_geo"] = "manuel"
     else:
         place["latitude"], place["longitude"] = match.latitude, match.longitude
-        place["precision_geo"] = match.precision
+    place["precision_geo"] = precision_of(coords, match)
     return place, tuple(problems)

@@ -28,9 +28,11 @@ REPORT_STATUSES = {"nouveau": "Nouveaux", "traite": "Traités", "tous": "Tous"}
 STALE_WHERE = (
     "statut != 'ferme' and (date_maj is null or date_maj = '' or date_maj < :cutoff)"
 )
+# Precise: a street address, and a point entered by hand or geocoded to it
+# (precision `manuel`, `adresse`…). Without one, the fiche sits at the chef-lieu.
 IMPRECISE_WHERE = (
-    "statut != 'ferme' and (coalesce(precision_geo, '') != 'adresse'"
-    " or coalesce(adresse, '') = '')"
+    "statut != 'ferme' and (coalesce(adresse, '') = '' or latitude is null"
+    " or longitude is null or coalesce(precision_geo, 'commune') = 'commune')"
 )
 
 
@@ -256,17 +258,17 @@ def report_status(report_id, action):
     )
 
 
-def service_list(template, where, params, title):
+def service_list(template, where, params, title, intro=None):
     rows = list(
         get_db().query(
             "select id, nom, structure_id, structure_nom, commune, adresse,"
-            f" precision_geo, date_maj from services where {where}"
+            f" latitude, precision_geo, date_maj from services where {where}"
             " order by date_maj, structure_nom, nom limit :limit",
             {**params, "limit": LIST_LIMIT},
         )
     )
     total = count(f"services where {where}", params)
-    return render_template(template, rows=rows, total=total, title=title)
+    return render_template(template, rows=rows, total=total, title=title, intro=intro)
 
 
 @bp.route("/a-verifier")
@@ -290,4 +292,7 @@ def imprecise():
         IMPRECISE_WHERE,
         {},
         "Fiches sans adresse précise",
+        "Services placés au centre de leur commune : sans adresse, ou sans "
+        "coordonnées saisies ni adresse localisée. Sur la carte et dans les "
+        "distances, ils comptent pour le centre de la commune.",
     )

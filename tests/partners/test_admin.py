@@ -9,9 +9,12 @@ from partner_helpers import (
     OTHER,
     PASSWORD,
     AuthActions,
+    csv_bytes,
     open_db,
     seed_rows,
     text,
+    token_of,
+    upload,
 )
 
 from directory.search.hours import PARIS
@@ -189,7 +192,59 @@ def test_services_without_exact_address_list(app, admin):
         closed = f"{MINE}--ecoute-itinerante-salers"
         db["services"].update(closed, {"statut": "ferme"})
         open_ids = {r["id"] for r in db.query("select id from services")} - {closed}
+    # The seed's street addresses with coordinates are precise (entered by hand).
+    placed = {r["id"] for r in seed_rows() if r["adresse"] and r["latitude"]}
     page = text(admin.get("/admin/sans-adresse"))
     listed = set(re.findall(r'href="/services/([^"]+)"', page))
-    assert listed == open_ids - {exact}
+    assert no_street in listed
+    assert listed == open_ids - {exact} - placed
     assert f"{len(listed)} fiche(s)" in page
+
+
+def test_seeded_services_with_address_and_coordinates_are_precise(admin):
+    """After init-db, only the services at their commune's centre are listed."""
+    rows = seed_rows()
+    placed = {r["id"] for r in rows if r["adresse"] and r["latitude"]}
+    at_centre = {r["id"] for r in rows if not (r["adresse"] and r["latitude"])}
+    assert placed and at_centre
+    page = text(admin.get("/admin/sans-adresse"))
+    listed = set(re.findall(r'href="/services/([^"]+)"', page))
+    assert listed == at_centre
+    assert f"<strong>{len(at_centre)}</strong> fiche(s) sans adresse" in text(
+        admin.get("/admin/")
+    )
+    assert "centre de la commune" in page
+
+
+def test_hand_coordinates_at_the_chef_lieu_are_not_precise(app, admin):
+    """A point equal to the commune's own centre (a re-imported export) stays
+    imprecise; a real street point entered by hand is precise."""
+    with open_db(app) as db:
+        aurillac = next(db["communes"].rows_where("code_insee = ?", ["15014"]))
+        row = next(r for r in seed_rows(OTHER) if r["id"] == f"{OTHER}--aurillac")
+        centre = dict(row, id=f"{OTHER}--au-centre", adresse="10 rue de la Paix")
+        centre.update(latitude=str(aurillac["latitude"]))
+        centre.update(longitude=str(aurillac["longitude"]))
+        street = dict(
+            centre, id=f"{OTHER}--rue", latitude="44.9260", longitude="2.4400"
+        )
+    partner_file = csv_bytes([centre, street])
+    auth = AuthActions(app.test_client())
+    auth.login("autre@exemple.fr")
+    preview = upload(auth.client, partner_file)
+    assert preview.status_code == 200, text(preview)
+    auth.client.post("/partenaires/import/confirmer", data={"jeton": token_of(preview)})
+    with open_db(app) as db:
+        precision = {
+            r["id"]: r["precision_geo"]
+            for r in db.query(
+                "select id, precision_geo from services where id in (?, ?)",
+                [centre["id"], street["id"]],
+            )
+        }
+    assert precision == {centre["id"]: "commune", street["id"]: "manuel"}
+    listed = set(
+        re.findall(r'href="/services/([^"]+)"', text(admin.get("/admin/sans-adresse")))
+    )
+    assert centre["id"] in listed
+    assert street["id"] not in listed
