@@ -46,7 +46,7 @@ def init_db_command():
     counts, report = init_db(db)
     click.echo(f"Base prête : {current_app.config['DATABASE']}")
     for name, count in counts.items():
-        click.echo(f"  {count} {name} chargés.")
+        click.echo(f"  {seed.loaded_message(name, count)}")
     if report is not None:
         click.echo(engine.format_report(report, dry_run=False))
         if not report.ok:

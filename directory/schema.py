@@ -229,6 +229,13 @@ def m005_partners(db):
     db["connexions_echouees"].create_index(["cle", "cree_le"])
 
 
+@migrations()
+def m006_besoins_synonymes(db):
+    """Needs: the synonyms a text search expands into the need, and related needs."""
+    db["besoins"].add_column("synonymes", str)
+    db["besoins"].add_column("besoins_proches", str)
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

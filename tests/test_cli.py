@@ -17,7 +17,7 @@ def test_init_db_builds_everything_from_data(tmp_path):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "new.db")})
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "34902 communes chargés." in result.output
+    assert "34\u202f902 communes chargées." in result.output
     assert "16 besoins chargés." in result.output
     with app.app_context():
         db = get_db()

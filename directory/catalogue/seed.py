@@ -33,11 +33,32 @@ def load_besoins_table(db, path):
 
 
 def load_reference_data(db, data_dir):
-    """Load gazetteer and needs when their tables are empty; returns counts."""
+    """Load gazetteer and needs when their tables are empty (needs also when
+    they predate their synonyms); returns counts."""
     data_dir = Path(data_dir)
     counts = {}
     if not db["communes"].count:
         counts["communes"] = load_communes(db, data_dir / "communes.csv")
-    if not db["besoins"].count:
+    if not db["besoins"].count or db["besoins"].count_where("synonymes is null"):
         counts["besoins"] = load_besoins_table(db, data_dir / "besoins.csv")
     return counts
+
+
+# French nouns of the reference tables: (singular, plural, feminine).
+NOUNS = {
+    "communes": ("commune", "communes", True),
+    "besoins": ("besoin", "besoins", False),
+}
+
+
+def thousands(number):
+    """34902 → '34 902' (French thousands separator, a narrow no-break space)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def loaded_message(name, count):
+    """« 34 902 communes chargées », « 1 besoin chargé »: agreement and separator."""
+    singular, plural, feminine = NOUNS.get(name, (name, name, False))
+    many = count > 1
+    participle = "chargé" + ("e" if feminine else "") + ("s" if many else "")
+    return f"{thousands(count)} {plural if many else singular} {participle}."

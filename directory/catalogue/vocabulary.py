@@ -168,3 +168,43 @@ def load_besoins(path):
 def besoins_choices(besoins):
     """Choices over need rows (slug, libelle)."""
     return Choices("besoins", {b["slug"]: b["libelle"] for b in besoins})
+
+
+def split_list(cell):
+    """'a, b, c' → ['a', 'b', 'c'] (lists inside data/besoins.csv cells)."""
+    return [item.strip() for item in (cell or "").split(",") if item.strip()]
+
+
+class NeedTerms:
+    """Words and phrases that name a need: its slug, label, synonyms
+    (data/besoins.csv) and the labels of the data·inclusion thématiques it covers."""
+
+    MAX_WORDS = 6  # the longest phrase looked for
+
+    def __init__(self, besoins):
+        self.labels = {}
+        self._needs = {}  # folded phrase → slugs of the needs it names
+        for row in besoins:
+            slug = row["slug"]
+            self.labels[slug] = row["libelle"]
+            thematiques = {row.get("thematique_defaut") or ""}
+            thematiques.update(split_list(row.get("thematiques_couvertes")))
+            names = [slug, row["libelle"], *split_list(row.get("synonymes"))]
+            names += [THEMATIQUES.labels[t] for t in thematiques if t in THEMATIQUES]
+            for name in names:
+                if key := fold(name):
+                    self._needs.setdefault(key, set()).add(slug)
+
+    def spans(self, words):
+        """[(start, end, need slugs)]: the longest runs of `words` naming needs."""
+        found, i = [], 0
+        while i < len(words):
+            for j in range(min(len(words), i + self.MAX_WORDS), i, -1):
+                needs = self._needs.get(fold(" ".join(words[i:j])))
+                if needs:
+                    found.append((i, j, sorted(needs)))
+                    i = j
+                    break
+            else:
+                i += 1
+        return found

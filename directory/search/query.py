@@ -10,7 +10,6 @@ No Flask imports.
 
 import datetime
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +19,7 @@ from ..geo.geocoders import parse_query
 from ..geo.places import CommuneError
 from . import hours
 from .index import get_index
+from .text import fts_query, need_terms
 
 PARIS = hours.PARIS
 PARAMETERS = (
@@ -209,17 +209,6 @@ def parse_params(args, *, gazetteer, besoins):
     return query
 
 
-def fts_query(text):
-    """Quote every word for FTS5 (apostrophes, quotes, NEAR( are just text);
-    the last word is a prefix, so "epicerie sol" finds "solidaire"."""
-    words = re.findall(r"\w+", text)
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words[:20]]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
-
 def search(db, query, *, besoin_slugs, now=None, paginate=True):
     """Run a Query: Result(total, query, services of the requested page).
 
@@ -248,7 +237,7 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True):
         if place.code_insee:
             mask &= index.zone_mask({place.code_insee, place.departement, "france"})
     # A text of punctuation only ("*", '"') searches nothing: it is ignored.
-    fts = fts_query(query.q) if query.q else None
+    fts = fts_query(query.q, need_terms(db)) if query.q else None
     tri = query.tri
     if tri == "pertinence":
         tri = "distance" if query.place else "rang" if fts else "nom"
