@@ -332,3 +332,16 @@ class Gazetteer:
             if len(seen) >= limit:
                 break
         return list(seen.values())
+
+    def starting_with(self, name, *, territory=None):
+        """Current communes of the territory whose name (or former name) starts
+        with `name`, most populated first: « riom » → Riom-ès-Montagnes."""
+        territory = self.territory if territory is None else territory
+        key = normalize_name(name)
+        found = {}
+        for e in self._entries if key else ():
+            if e.key.startswith(key) and e.commune.departement in (
+                territory or e.commune.departement,
+            ):
+                found.setdefault(e.commune.code_insee, e.commune)
+        return sorted(found.values(), key=lambda c: (-(c.population or 0), c.nom))

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..geo.geocoders import parse_query
-from ..geo.places import CommuneError
+from ..geo.places import CommuneError, Match, UnknownCommune
 from . import hours
 from .index import get_index
 from .text import fts_query, need_terms
@@ -42,15 +42,17 @@ TRIS = ("pertinence", "distance", "nom", "date_maj")
 DEFAULT_RAYON, MAX_RAYON = 20.0, 200.0
 DEFAULT_PAR_PAGE, MAX_PAR_PAGE, MAX_PAGE = 20, 100, 10_000
 MAX_Q = 200
+MAX_CHOICES = 20  # communes listed for an ambiguous prefix
 TRUE, FALSE = {"1", "true", "oui", "on"}, {"0", "false", "non", "off", ""}
 
 
 class ParamError(ValueError):
     """A bad query parameter: French message, parameter name, optional suggestion."""
 
-    def __init__(self, message, parametre, suggestion=None):
+    def __init__(self, message, parametre, suggestion=None, choices=()):
         super().__init__(message)
         self.message, self.parametre, self.suggestion = message, parametre, suggestion
+        self.choices = list(choices)  # names to pick from (several communes)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Place:
     latitude: float
     longitude: float
     departement: str | None = None
+    precise: bool = False  # a clicked position, not a commune's chef-lieu
 
 
 @dataclass
@@ -132,7 +135,16 @@ def resolve_place(gazetteer, text):
         raise ParamError("« commune » : 200 caractères au maximum.", "commune")
     try:
         _, code, name = parse_query(text)
-        match = gazetteer.resolve(name or None, code or None)
+        try:
+            match = gazetteer.resolve(name or None, code or None)
+        except UnknownCommune:
+            # A name only: « riom » may be the start of the commune's name.
+            communes = [] if code or not name else gazetteer.starting_with(name)
+            if not communes:
+                raise
+            match = _one_of(communes, name)
+    except ParamError:
+        raise
     except CommuneError as exc:
         hint = ""
         if exc.suggestion and "Vouliez-vous dire" not in exc.message:
@@ -147,6 +159,23 @@ def resolve_place(gazetteer, text):
         match.latitude,
         match.longitude,
         commune.departement,
+    )
+
+
+def _one_of(communes, name):
+    """The Match of the only commune starting with `name`, or a ParamError
+    listing the communes to choose from."""
+    if len(communes) == 1:
+        return Match(communes[0])
+    names = [c.nom for c in communes[:MAX_CHOICES]]
+    more = ""
+    if len(communes) > MAX_CHOICES:
+        more = f" ({len(communes)} : voici les {MAX_CHOICES} plus peuplées)"
+    raise ParamError(
+        f"Plusieurs communes commencent par « {name[:60]} »{more} : "
+        "choisissez la vôtre.",
+        "commune",
+        choices=names,
     )
 
 
@@ -181,6 +210,7 @@ def parse_params(args, *, gazetteer, besoins):
             latitude,
             longitude,
             near.departement if near else None,
+            precise=True,
         )
     elif commune:
         query.place = resolve_place(gazetteer, commune)

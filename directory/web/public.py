@@ -210,7 +210,13 @@ def search():
     try:
         result = run_search(args)
     except ParamError as exc:
-        return render_template("public/search.html", error=exc, **context), 400
+        choices = [
+            (name, link("public.search", args, commune=name, page=None))
+            for name in exc.choices
+        ]
+        return render_template(
+            "public/search.html", error=exc, choices=choices, **context
+        ), 400
     rows = result.services
     return render_template(
         "public/search.html",
