@@ -71,14 +71,23 @@ def init_db_command():
     show_default=True,
     help="Nom inscrit dans le journal des imports.",
 )
-def import_csv_command(path, dry_run, structures, utilisateur):
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Refuse le fichier au-delà de N lignes de services (sans limite par "
+    "défaut, ni de taille).",
+)
+def import_csv_command(path, dry_run, structures, utilisateur, max_rows):
     """Importe un fichier de services (CSV ou XLSX) et affiche le rapport.
 
-    Code de sortie 0 si l'import est appliqué (ou si l'essai à blanc est propre),
-    1 en cas d'erreurs bloquantes : rien n'est alors enregistré."""
+    Outil d'import en masse du Département : ni la limite de taille ni celle
+    du nombre de lignes du dépôt en ligne ne s'appliquent (--max-rows en fixe
+    une). Code de sortie 0 si l'import est appliqué (ou si l'essai à blanc est
+    propre), 1 en cas d'erreurs bloquantes : rien n'est alors enregistré."""
     db = get_db()
     schema.apply(db)
-    data = Path(path).read_bytes()
+    data = Path(path).read_bytes()  # held once: the reader streams over it
     estimate = data.count(b"\n")
     bar = None
     # A bar for large files in a terminal (DIRECTORY_PROGRESS=1 forces it).
@@ -93,6 +102,8 @@ def import_csv_command(path, dry_run, structures, utilisateur):
             Path(path).name,
             allowed_structures=set(structures) or None,
             progress=bar.update if bar else None,
+            max_rows=max_rows or sys.maxsize,
+            max_bytes=len(data) + 1,
         )
     if report.ok and not dry_run and (report.new or report.changed):
         engine.apply(

@@ -241,3 +241,49 @@ def test_create_partner_reads_the_password_from_a_pipe(tmp_path, app):
     with app.app_context():
         user = next(get_db()["users"].rows_where("email = ?", ["script@example.org"]))
         assert check_password_hash(user["password_hash"], "mot-de-passe-de-script")
+
+
+def many_restos(size):
+    """A valid UTF-8 CSV of at least `size` bytes: Restos rows, distinct ids."""
+    from make_corpus import COLUMNS, restos, rows_of, text_table
+
+    header = text_table(COLUMNS, []).encode("utf-8")
+    template = text_table(COLUMNS, rows_of([restos("murat-{}", "Murat", "15300")]))
+    template = template.split("\r\n", 1)[1]
+    chunks, total, number = [header], len(header), 0
+    while total < size:
+        row = template.replace("murat-{}", f"murat-{number}").encode("utf-8")
+        chunks.append(row)
+        total, number = total + len(row), number + 1
+    return b"".join(chunks), number
+
+
+@pytest.mark.slow
+def test_cli_import_has_no_web_upload_limits(runner, app, tmp_path):
+    """A 13 MB file (far over 2 MB and 5 000 rows) goes through the CLI."""
+    data, count = many_restos(13 * 1024 * 1024)
+    assert count > 5000
+    path = tmp_path / "departement.csv"
+    path.write_bytes(data)
+    del data
+    result = runner.invoke(args=["import-csv", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "limite" not in result.output
+    assert f"{count} lignes de services lues" in result.output
+    assert f"{count} nouveaux" in result.output
+    assert "Essai à blanc" in result.output
+
+
+def test_cli_import_max_rows_option(runner, app, tmp_path):
+    data, count = many_restos(20_000)
+    path = tmp_path / "lignes.csv"
+    path.write_bytes(data)
+    result = runner.invoke(args=["import-csv", str(path), "--max-rows", "3"])
+    assert result.exit_code == 1
+    assert "plus de 3 lignes de services" in result.output
+    with app.app_context():
+        assert get_db()["services"].count_where("id like 'restos%murat-%'") == 0
+    result = runner.invoke(args=["import-csv", str(path), "--max-rows", str(count)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert get_db()["services"].count_where("id like 'restos%murat-%'") == count

@@ -214,8 +214,8 @@ def _diff(db, records, allowed, report):
 def format_report(report, *, dry_run):
     """The French report printed by the CLI."""
     out = [
-        f"Fichier « {report.filename} » : {plural(report.rows_read, 'ligne')} "
-        "de services lue(s)"
+        f"Fichier « {report.filename} » : "
+        + plural(report.rows_read, "ligne de services lue", "lignes de services lues")
         + (f" (encodage {report.encoding}" if report.encoding else "")
         + (")" if report.encoding else "")
         + "."

@@ -570,7 +570,7 @@ def test_read_file_gives_canonical_columns_and_line_numbers():
 def test_blocked_report_text(prepare):
     report = prepare((CORPUS / "colonne_besoins_absente.csv").read_bytes(), "a.csv")
     assert importer.format_report(report, dry_run=True).splitlines() == [
-        "Fichier « a.csv » : 0 ligne de services lue(s) (encodage UTF-8).",
+        "Fichier « a.csv » : 0 ligne de services lue (encodage UTF-8).",
         "Erreurs bloquantes (1) :",
         "  - Colonne obligatoire absente : « besoins ». La ligne 1 doit porter "
         "les noms de colonnes du modèle.",
