@@ -7,10 +7,14 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 UPLOAD_EXTENSIONS = ["csv", "xlsx", "txt", "tsv"]
 
@@ -79,3 +83,60 @@ class StructureForm(FlaskForm):
         "Nom de la structure",
         validators=[InputRequired("Saisissez le nom."), Length(max=150)],
     )
+
+
+class Checkboxes(SelectMultipleField):
+    """Several choices as checkboxes; the values are checked by the import's
+    RowValidator (French messages), not by WTForms."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        pass
+
+
+class OpenRadio(RadioField):
+    """Radio buttons whose value the RowValidator checks."""
+
+    def pre_validate(self, form):
+        pass
+
+
+class OpenSelect(SelectField):
+    """A select whose value the RowValidator checks."""
+
+    def pre_validate(self, form):
+        pass
+
+
+def _text(label, limit=2000, area=False):
+    field = TextAreaField if area else StringField
+    message = f"{limit} caractères au plus."
+    return field(label, validators=[Length(max=limit, message=message)])
+
+
+class ServiceForm(FlaskForm):
+    """One fiche. Each value is then validated as an import cell would be."""
+
+    nom = _text("Nom du service", 200)
+    description = _text("Description", 10_000, area=True)
+    statut = OpenSelect("Statut", choices=[])
+    besoins = Checkboxes("Besoins", choices=[])
+    publics = Checkboxes("Publics", choices=[])
+    modalites_acces = Checkboxes("Modalités d'accès", choices=[])
+    conditions_acces = _text("Conditions d'accès", 5000, area=True)
+    frais = OpenRadio("Frais", choices=[])
+    frais_precisions = _text("Précisions sur les frais", 2000)
+    adresse = _text("Adresse (numéro et rue)", 300)
+    complement_adresse = _text("Complément d'adresse", 300)
+    code_postal = _text("Code postal", 20)
+    commune = _text("Commune", 200)
+    latitude = _text("Latitude", 40)
+    longitude = _text("Longitude", 40)
+    telephone = _text("Téléphone", 100)
+    courriel = _text("Courriel", 300)
+    site_web = _text("Site web", 2000)
+    horaires = _text("Horaires (syntaxe OpenStreetMap)", 2000)
+    horaires_precisions = _text("Précisions sur les horaires", 2000, area=True)
+    version = HiddenField(validators=[Length(max=100)])

@@ -22,13 +22,14 @@ from ..imports.engine import ImportRefused
 from ..opendata.partner_template import template_csv, template_xlsx
 from ..web.context import clock
 from ..web.fiche import date_fr, is_stale, months_before
-from . import accounts, uploads
+from . import accounts, edit, uploads
 from .auth import csrf_guard, login_required
 from .forms import ButtonForm
 
 bp = Blueprint("partners", __name__, url_prefix="/partenaires")
 bp.before_request(csrf_guard)
 uploads.register(bp)
+edit.register(bp)
 
 STALE_MONTHS = 6
 CHANGES_SHOWN = 500
