@@ -1,8 +1,18 @@
 """The OpenAPI 3.1 description of the JSON API, written by hand (French texts).
 
 tests/test_api.py checks it validates and that its search parameters are
-exactly those `search.parse_params` reads.
+exactly those `search.parse_params` reads; tests/web/test_contract.py runs
+Schemathesis against a live server with it.
 """
+
+from ..catalogue.vocabulary import PUBLICS
+
+# Rules between parameters, which JSON Schema cannot say of separate query
+# parameters: in the descriptions, the documented 400, and these extensions
+# (machine-readable; the contract test generates requests that respect them).
+EXCLUSIVE = [["commune", "lat"], ["commune", "lon"]]  # never together
+TOGETHER = [["lat", "lon"]]  # both or neither
+NEEDS_PLACE = {"tri": ["distance"]}  # these values need commune or lat/lon
 
 
 def _param(name, description, schema, repeatable=False):
@@ -35,17 +45,24 @@ SEARCH_PARAMETERS = [
     ),
     _param(
         "commune",
-        "Commune : code INSEE, code postal, nom ou ancien nom.",
-        {"type": "string", "maxLength": 200},
+        "Commune : code INSEE, code postal, nom ou ancien nom (un début de nom "
+        "suffit s'il est unique). Jamais avec « lat »/« lon » (erreur 400) ; une "
+        "commune inconnue donne une erreur 400 avec une suggestion.",
+        {
+            "type": "string",
+            "maxLength": 200,
+            "examples": ["Aurillac", "15014", "15100", "saint flour", "Murat"],
+        },
     ),
     _param(
         "lat",
-        "Latitude WGS84 (avec lon, à la place de commune).",
+        "Latitude WGS84 : toujours avec « lon », jamais avec « commune » (erreur 400).",
         {"type": "number", "minimum": -90, "maximum": 90},
     ),
     _param(
         "lon",
-        "Longitude WGS84 (avec lat).",
+        "Longitude WGS84 : toujours avec « lat », jamais avec « commune » "
+        "(erreur 400).",
         {"type": "number", "minimum": -180, "maximum": 180},
     ),
     _param(
@@ -86,7 +103,8 @@ SEARCH_PARAMETERS = [
     _param(
         "tri",
         "Ordre des résultats ; par défaut la distance avec un lieu, la "
-        "pertinence avec un texte, sinon le nom.",
+        "pertinence avec un texte, sinon le nom. « distance » demande une "
+        "commune ou lat/lon (erreur 400 sinon).",
         {"type": "string", "enum": ["pertinence", "distance", "nom", "date_maj"]},
     ),
     _param(
@@ -158,14 +176,56 @@ def _json(schema, description):
     }
 
 
-def openapi_document(server_url):
-    """The OpenAPI document, with this server's URL."""
+def _with_values(parameters, name, values):
+    """The parameters with the closed list of values of a repeatable one."""
+    return [
+        {**p, "schema": {"type": "array", "items": {"type": "string", "enum": values}}}
+        if p["name"] == name
+        else p
+        for p in parameters
+    ]
+
+
+def search_parameters(besoins=None):
+    """SEARCH_PARAMETERS with the lists of needs (this database's) and publics."""
+    parameters = _with_values(SEARCH_PARAMETERS, "public", list(PUBLICS.labels))
+    if besoins:
+        parameters = _with_values(parameters, "besoin", list(besoins))
+    return parameters
+
+
+def undocumented_value(parameters, args):
+    """(name, message) of the first value of `args` (a MultiDict) outside the
+    documented values: not in a parameter's list, or empty for a number. The
+    pages' forms are lenient (« Gratuit », `tri=`); the API keeps to its word."""
+    for p in parameters:
+        schema = p["schema"].get("items", p["schema"])
+        for value in args.getlist(p["name"]):
+            if "enum" in schema and value not in schema["enum"]:
+                allowed = ", ".join(schema["enum"])
+                if len(schema["enum"]) > 8:
+                    allowed = "les valeurs de la description OpenAPI"
+                shown = f"« {value[:60]} »" if value.strip() else "vide"
+                return p["name"], (
+                    f"« {p['name']} » {shown} : valeurs possibles : {allowed}."
+                )
+            if schema.get("type") in ("number", "integer") and not value.strip():
+                return p["name"], (
+                    f"« {p['name']} » est vide : donnez un nombre ou retirez-le."
+                )
+    return None
+
+
+def openapi_document(server_url, besoins=None):
+    """The OpenAPI document, with this server's URL and its needs' slugs."""
     bad = _json(
         {"$ref": "#/components/schemas/Erreur"},
-        "Paramètre invalide (message en français).",
+        "Paramètre invalide (message en français) : valeur hors de la liste ou des "
+        "bornes, valeur vide, « commune » avec « lat »/« lon », « lat » sans "
+        "« lon », tri par distance sans lieu, commune inconnue.",
     )
     not_modified = {"description": "Inchangé depuis l'ETag donné (If-None-Match)."}
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "Annuaire des solidarités du Cantal",
@@ -182,7 +242,10 @@ def openapi_document(server_url):
             "/api/services": {
                 "get": {
                     "summary": "Rechercher des services",
-                    "parameters": SEARCH_PARAMETERS,
+                    "parameters": search_parameters(besoins),
+                    "x-parametres-exclusifs": EXCLUSIVE,
+                    "x-parametres-lies": TOGETHER,
+                    "x-valeurs-avec-lieu": NEEDS_PLACE,
                     "responses": {
                         "200": _json(
                             {"$ref": "#/components/schemas/Resultats"},
@@ -201,7 +264,10 @@ def openapi_document(server_url):
                             "name": "id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string"},
+                            "schema": {
+                                "type": "string",
+                                "examples": ["anef-cantal--accueil-de-jour-aurillac"],
+                            },
                         }
                     ],
                     "responses": {
@@ -286,3 +352,9 @@ def openapi_document(server_url):
             }
         },
     }
+    # Any server refuses an over-long address before the application sees it.
+    too_long = {"description": "Adresse trop longue (refusée par le serveur web)."}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["responses"]["414"] = too_long
+    return document

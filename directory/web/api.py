@@ -2,12 +2,16 @@
 
 import hashlib
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, make_response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..catalogue.services import get_service, needs_with_counts
 from ..db import get_db
-from ..opendata.openapi import openapi_document
+from ..opendata.openapi import (
+    openapi_document,
+    search_parameters,
+    undocumented_value,
+)
 from ..search import hours
 from ..search.query import ParamError, parse_params, search
 from .context import clock, get_besoins, get_gazetteer
@@ -52,9 +56,18 @@ def bad_parameter(exc):
     return error(exc.message, 400, exc.parametre)
 
 
+def check_documented(args):
+    """Refuse values the OpenAPI document does not list (`tri=`, `ouvert=oui`)."""
+    besoins = list(get_besoins(get_db()).labels)
+    problem = undocumented_value(search_parameters(besoins), args)
+    if problem:
+        raise ParamError(problem[1], problem[0])
+
+
 @bp.route("/services")
 def services():
     """Search: GET /api/services?q=&besoin=&commune=…"""
+    check_documented(request.args)
     result = run_search(request.args)
 
     def payload():
@@ -134,7 +147,8 @@ def besoins():
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API."""
-    return cached(openapi_document(request.host_url.rstrip("/")))
+    besoins = list(get_besoins(get_db()).labels)
+    return cached(openapi_document(request.host_url.rstrip("/"), besoins))
 
 
 def init_app(app):
@@ -142,7 +156,12 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return french_error(exc.code)
+        response = make_response(french_error(exc.code))
+        # Keep what the exception says in headers (Allow on a 405, RFC 9110).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def crash(exc):
