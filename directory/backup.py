@@ -14,7 +14,6 @@ Both directions go through SQLite's online backup API (`Connection.backup`):
   and a failure midway rolls back, leaving the database as it was.
 """
 
-import datetime
 import os
 import shutil
 import sqlite3
@@ -24,6 +23,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import schema
+from .catalogue.times import now
 
 TIMEOUT_S = 10
 
@@ -165,13 +165,12 @@ def _record(db, database, name, user):
             pass  # a damaged or empty live database: the copy replaces it anyway
         finally:
             live.close()
-    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     db["imports"].insert(
         {
             "id": top + 1,
             "utilisateur": user,
             "fichier": f"restauration de {name}",
-            "cree_le": stamp,
+            "cree_le": now(),
             "lignes": 0,
             "nouveaux": 0,
             "modifies": 0,

@@ -189,3 +189,13 @@ def test_backup_refuses_a_folder_and_leaves_no_partial_file(app, runner, tmp_pat
     assert "Dossier introuvable" in result.output
     assert runner.invoke(args=["backup", str(tmp_path)]).exit_code != 0
     assert not list(tmp_path.glob(".sauvegarde-*"))
+
+
+def test_restore_is_listed_in_the_admin_import_log(app, runner, client, auth, tmp_path):
+    path = tmp_path / "nuit.db"
+    assert runner.invoke(args=["backup", str(path)]).exit_code == 0
+    assert runner.invoke(args=["restore", str(path)]).exit_code == 0
+    auth.login("admin@exemple.fr")
+    response = client.get("/admin/imports")
+    assert response.status_code == 200
+    assert "restauration de nuit.db" in response.get_data(as_text=True)
