@@ -199,3 +199,18 @@ def test_restore_is_listed_in_the_admin_import_log(app, runner, client, auth, tm
     response = client.get("/admin/imports")
     assert response.status_code == 200
     assert "restauration de nuit.db" in response.get_data(as_text=True)
+
+
+def test_restore_adapts_a_copy_with_another_page_size(db, db_path, tmp_path):
+    """The backup API cannot change a WAL database's page size: the private
+    copy is rewritten to the live one's first."""
+    path = backup.backup(db_path, tmp_path / "petites-pages.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("VACUUM")
+    conn.close()
+    before = snapshot(db)
+    backup.restore(path, db_path)
+    assert snapshot(db) == before
+    assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
