@@ -342,3 +342,25 @@ def test_a_post_without_csrf_token_is_refused(app, partner):
     )
     assert response.status_code == 400
     assert service(app, HALTE) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"latitude": "nan", "longitude": "inf"},
+        {"code_postal": "١٥٠٠٠"},
+        {"commune": "\x00" * 10},
+        {"besoins": [f"b{i}" for i in range(300)]},
+        {"nom": "x" * 5000},
+        {"statut": ["actif", "ferme"]},
+        {"horaires": "Mo-Fr 25:00-99:00"},
+    ],
+)
+def test_odd_values_never_crash(app, partner, changes):
+    with open_db(app) as db:
+        before = content(db)
+    response = submit(partner, HALTE, **changes)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        with open_db(app) as db:
+            assert content(db) == before
