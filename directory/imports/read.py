@@ -8,68 +8,16 @@ each with its spreadsheet line number (header = line 1).
 import csv
 import io
 import math
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
 from ..schema import SERVICE_COLUMNS
 from .checks import unguard
 from .decoding import MIXED, detect_encoding, looks_binary
+from .header import IGNORE_COLUMN, check_header, normalize_header  # noqa: F401
 from .report import Issue
 
-REQUIRED_COLUMNS = [
-    "id",
-    "nom",
-    "description",
-    "structure_id",
-    "structure_nom",
-    "besoins",
-    "frais",
-    "modalites_acces",
-    "code_postal",
-    "commune",
-    "date_maj",
-]
-IGNORE_COLUMN = "__ignore__"
 DELIMITERS = {",": "« , » (virgule)", ";": "« ; » (point-virgule)", "\t": "tabulation"}
-
-# Header spellings seen in partner spreadsheets → canonical column.
-HEADER_ALIASES = {
-    "identifiant": "id",
-    "nom_du_service": "nom",
-    "service": "nom",
-    "structure": "structure_nom",
-    "nom_de_la_structure": "structure_nom",
-    "besoin": "besoins",
-    "thematique": "thematiques",
-    "public": "publics",
-    "modalites": "modalites_acces",
-    "modalite_d_acces": "modalites_acces",
-    "modalites_d_acces": "modalites_acces",
-    "conditions": "conditions_acces",
-    "mode_d_accueil": "modes_accueil",
-    "modes_d_accueil": "modes_accueil",
-    "langue": "langues",
-    "cp": "code_postal",
-    "code_commune": "code_insee",
-    "ville": "commune",
-    "lat": "latitude",
-    "lon": "longitude",
-    "lng": "longitude",
-    "tel": "telephone",
-    "telephone_fixe": "telephone",
-    "numero_de_telephone": "telephone",
-    "email": "courriel",
-    "e_mail": "courriel",
-    "mail": "courriel",
-    "adresse_electronique": "courriel",
-    "site": "site_web",
-    "site_internet": "site_web",
-    "horaires_d_ouverture": "horaires",
-    "date_de_mise_a_jour": "date_maj",
-    "mise_a_jour": "date_maj",
-}
 
 
 @dataclass
@@ -104,16 +52,6 @@ def megabytes(size):
 def thousands(number):
     """5000 → '5 000' (French thousands separator)."""
     return f"{number:,}".replace(",", "\u202f")
-
-
-def normalize_header(text):
-    """Canonical column key: no accents, lower case, `_` between words."""
-    text = unicodedata.normalize("NFKD", str(text or ""))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    if text.strip() == IGNORE_COLUMN:
-        return IGNORE_COLUMN
-    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-    return HEADER_ALIASES.get(text, text)
 
 
 def clean_cell(value):
@@ -287,57 +225,8 @@ def _read_header(raw_rows, table, max_rows):
         return
     while header and not header[-1]:
         header.pop()
-    columns = [normalize_header(h) for h in header]
+    columns = check_header(header, header_line, table)
     known = set(SERVICE_COLUMNS) | {IGNORE_COLUMN}
-    seen, titles = {}, {}
-    for position, (title, column) in enumerate(zip(header, columns, strict=True)):
-        if not column:
-            table.issues.append(
-                Issue(
-                    line=header_line,
-                    message=f"la colonne n°{position + 1} n'a pas de titre : "
-                    "ses valeurs seront ignorées.",
-                    blocking=False,
-                )
-            )
-        elif column in seen:
-            table.issues.append(
-                Issue(
-                    line=header_line,
-                    column=column,
-                    message=f"les colonnes « {titles[column]} » (n°{seen[column] + 1}) "
-                    f"et « {title} » (n°{position + 1}) désignent toutes deux "
-                    f"« {column} » : supprimez l'une des deux.",
-                )
-            )
-        elif column not in known and len(columns) > 1:
-            table.issues.append(
-                Issue(
-                    line=header_line,
-                    column=title,
-                    message=f"colonne « {title} » inconnue : elle sera ignorée.",
-                    blocking=False,
-                )
-            )
-        seen.setdefault(column, position)
-        titles.setdefault(column, title)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
-    if missing:
-        names = ", ".join(f"« {c} »" for c in missing)
-        hint = ""
-        if len(columns) == 1 and table.delimiter:
-            hint = (
-                " Une seule colonne a été lue : le séparateur du fichier "
-                "est-il bien la virgule, le point-virgule ou la tabulation ?"
-            )
-        table.issues.append(
-            Issue.file(
-                f"Colonne{'s' if len(missing) > 1 else ''} obligatoire"
-                f"{'s' if len(missing) > 1 else ''} absente"
-                f"{'s' if len(missing) > 1 else ''} : {names}. "
-                f"La ligne 1 doit porter les noms de colonnes du modèle.{hint}"
-            )
-        )
     table.columns = [c for c in columns if c in known and c != IGNORE_COLUMN]
     if table.blocked:
         return
