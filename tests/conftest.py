@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from csrf_client import CsrfClient
 
 from directory import create_app, schema
 from directory.catalogue import seed
@@ -85,21 +86,24 @@ def db(db_path):
     database.close()
 
 
+def browser_like(app):
+    """CSRF stays on: the test client fetches and sends the token as a browser
+    does (tests/csrf_client.py); `client.post(…, csrf=False)` sends none."""
+    app.test_client_class = CsrfClient
+    return app
+
+
 @pytest.fixture
 def app(seeded_db_path, tmp_path):
     """The app on a private copy of the seeded database."""
     path = copy_db(seeded_db_path, tmp_path)
-    return create_app(
-        {"TESTING": True, "DATABASE": str(path), "WTF_CSRF_ENABLED": False}
-    )
+    return browser_like(create_app({"TESTING": True, "DATABASE": str(path)}))
 
 
 @pytest.fixture
 def empty_app(db_path):
     """The app on a database with reference data but no service."""
-    return create_app(
-        {"TESTING": True, "DATABASE": str(db_path), "WTF_CSRF_ENABLED": False}
-    )
+    return browser_like(create_app({"TESTING": True, "DATABASE": str(db_path)}))
 
 
 @pytest.fixture

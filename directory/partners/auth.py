@@ -42,7 +42,14 @@ def set_defaults(state):
         state.app.config.setdefault(key, value)
 
 
-@bp.before_app_request
+@bp.record_once
+def load_user_first(state):
+    """Load g.user before any other before_request, CSRFProtect's included: its
+    check reads the body, and a body over MAX_CONTENT_LENGTH must still meet a
+    known user (the « Fichier trop volumineux » page, not the login page)."""
+    state.app.before_request_funcs.setdefault(None, []).insert(0, load_logged_in_user)
+
+
 def load_logged_in_user():
     """g.user: the active account of the session, or None."""
     user_id = session.get("user_id")

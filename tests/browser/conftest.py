@@ -87,7 +87,6 @@ def start_server(tmp_path_factory):
             {
                 "TESTING": True,
                 "DATABASE": str(path),
-                "WTF_CSRF_ENABLED": False,
                 "MAP_TILES_URL": TILES_URL,
             }
         )

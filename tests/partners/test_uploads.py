@@ -165,14 +165,19 @@ def test_bad_files_get_a_french_message(client, auth, filename, data, message):
 
 
 def test_too_large_file_gets_a_french_message(app, client, auth):
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    """A logged-in partner sending 3 MB (limit 2 MB) with CSRF on, as a browser
+    does (token first in the body), sees the French page, not the login page."""
+    assert app.config["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
     auth.login()
+    token = client.csrf_token("/partenaires/import").encode()
     # A hand-made multipart body: the test client would spool a big one to a
     # temporary file that it never closes.
     body = (
-        b'--limite\r\nContent-Disposition: form-data; name="fichier"; '
+        b'--limite\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + token
+        + b'\r\n--limite\r\nContent-Disposition: form-data; name="fichier"; '
         b'filename="gros.csv"\r\nContent-Type: text/csv\r\n\r\n'
-        + b"x" * (1024 * 1024)
+        + b"x" * (3 * 1024 * 1024)
         + b"\r\n--limite--\r\n"
     )
     response = client.post(
@@ -181,7 +186,9 @@ def test_too_large_file_gets_a_french_message(app, client, auth):
         content_type="multipart/form-data; boundary=limite",
     )
     assert response.status_code == 413
-    assert "Fichier trop volumineux : la limite est de 1 Mo." in text(response)
+    page = text(response)
+    assert "Fichier trop volumineux : la limite est de 2 Mo." in page
+    assert "partenaire@exemple.fr" in page and "Se déconnecter" in page
 
 
 @pytest.fixture

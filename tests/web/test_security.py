@@ -89,7 +89,6 @@ def test_empty_tiles_url_means_no_tile_layer_and_no_tile_host(seeded_db_path, tm
             "TESTING": True,
             "DATABASE": str(path),
             "MAP_TILES_URL": "",
-            "WTF_CSRF_ENABLED": False,
         }
     )
     response = app.test_client().get("/carte")
