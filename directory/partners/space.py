@@ -144,7 +144,7 @@ def template(extension):
             )
         )
     if extension == "csv":
-        data, mimetype = template_csv(rows), "text/csv; charset=utf-8"
+        data, mimetype = template_csv(rows), "text/csv"  # werkzeug adds the charset
     else:
         data = template_xlsx(rows)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

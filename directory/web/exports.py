@@ -22,6 +22,7 @@ def _rows():
 
 
 def _download(body, mimetype, name):
+    """An attachment; a bare `mimetype` (werkzeug adds the charset to text/*)."""
     stamp = datetime.date.today().isoformat()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
@@ -33,9 +34,7 @@ def _download(body, mimetype, name):
 @bp.route("/services.csv")
 def services_csv():
     """CSV for French Excel: `;`, UTF-8 BOM, CRLF, formulas neutralised."""
-    return _download(
-        export_rows(_rows()), "text/csv; charset=utf-8", "services-cantal-{date}.csv"
-    )
+    return _download(export_rows(_rows()), "text/csv", "services-cantal-{date}.csv")
 
 
 @bp.route("/services.geojson")
