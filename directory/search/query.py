@@ -18,6 +18,7 @@ from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..geo.geocoders import parse_query
 from ..geo.places import CommuneError, Match, UnknownCommune
 from . import hours
+from .facets import facet_counts
 from .index import get_index
 from .text import fts_query, need_terms
 
@@ -85,6 +86,7 @@ class Result:
     total: int
     query: Query
     services: list  # rows (dicts) with distance_km and ouvert_maintenant
+    facets: dict | None = None  # filter → {value: count with the other filters}
 
 
 def _values(args, name):
@@ -239,23 +241,26 @@ def parse_params(args, *, gazetteer, besoins):
     return query
 
 
-def search(db, query, *, besoin_slugs, now=None, paginate=True):
+def search(db, query, *, besoin_slugs, now=None, paginate=True, facets=False):
     """Run a Query: Result(total, query, services of the requested page).
 
     Filters and orders work on the in-memory columns of `search.index`; only
-    the FTS match and the rows of the page are read from SQLite.
+    the FTS match and the rows of the page are read from SQLite. With
+    `facets`, the Result also counts each need, public, fee and access mode.
     """
     now = now or datetime.datetime.now(PARIS)
     index = get_index(db, besoin_slugs)
+    # `mask` gathers the filters a facet never varies; the checkbox ones apart.
     mask = index.active.copy()
+    chosen = {}
     if query.besoins:
-        mask &= index.needs_mask(query.besoins)
+        chosen["besoin"] = index.needs_mask(query.besoins)
     if query.publics:
-        mask &= index.publics_mask(query.publics)
+        chosen["public"] = index.publics_mask(query.publics)
     if query.modalites:
-        mask &= index.modalites_mask(query.modalites)
+        chosen["modalite"] = index.modalites_mask(query.modalites)
     if query.frais:
-        mask &= index.frais == query.frais
+        chosen["frais"] = index.frais == query.frais
     if query.ouvert:
         mask &= index.open_mask(now)
     distances = within = None
@@ -276,6 +281,9 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True):
         matched = np.zeros(len(mask), bool)
         matched[positions] = True
         mask &= matched
+    counts = facet_counts(index, mask, chosen) if facets else None
+    for chosen_mask in chosen.values():
+        mask &= chosen_mask
     selected = np.flatnonzero(mask)
     total = len(selected)
     if tri == "distance":
@@ -303,7 +311,7 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True):
         row["distance_km"] = distance
         row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
         services.append(row)
-    return Result(total, query, services)
+    return Result(total, query, services, counts)
 
 
 def _fetch(db, rowids):

@@ -18,17 +18,19 @@ from werkzeug.datastructures import MultiDict
 from ..catalogue.services import get_service, needs_with_counts
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..db import get_db
+from ..geo.french import de
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
 from . import fiche, reports
-from .api import run_search
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
 from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
 from .present import summary
+from .results import absent_needs, distance_text, facet_labels
 from .security import csp_nonce
 
 bp = Blueprint("public", __name__)
+bp.add_app_template_filter(de, "de")  # {{ nom|de }} → « d'Aurillac »
 
 MAP_LIMIT = 10_000  # markers on /carte: one compact JSON array
 LIST_ON_MAP = 100  # text alternative under the full-screen map
@@ -103,7 +105,7 @@ def active_filters(query, args, besoins, endpoint):
         rayon = f"{query.rayon:g}".replace(".", ",")
         out.append(
             (
-                f"Autour de {where} ({rayon} km)",
+                f"Autour {de(where)} ({rayon} km)",
                 without(
                     commune=None,
                     lat=None,
@@ -151,10 +153,15 @@ def banners(query):
     }
 
 
-def listed(rows):
-    """Result rows as the templates show them."""
+def listed(rows, place=None):
+    """Result rows as the templates show them, the distance in honest French."""
     return [
-        {**summary(row), "tel": fiche.tel_href(row.get("telephone"))} for row in rows
+        {
+            **summary(row),
+            "tel": fiche.tel_href(row.get("telephone")),
+            "distance_texte": distance_text(row, place),
+        }
+        for row in rows
     ]
 
 
@@ -208,7 +215,8 @@ def search():
     args = page_args()
     context = page_context(db, args)
     try:
-        result = run_search(args)
+        besoins = get_besoins(db)
+        query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
     except ParamError as exc:
         choices = [
             (name, link("public.search", args, commune=name, page=None))
@@ -217,13 +225,20 @@ def search():
         return render_template(
             "public/search.html", error=exc, choices=choices, **context
         ), 400
+    result = run_query(
+        db, query, besoin_slugs=list(besoins.labels), now=clock(), facets=True
+    )
     rows = result.services
     return render_template(
         "public/search.html",
         error=None,
         result=result,
-        services=listed(rows),
-        filters=active_filters(result.query, args, get_besoins(db), "public.search"),
+        services=listed(rows, query.place),
+        counts=facet_labels(result.facets),
+        absent=absent_needs(db, query, context["besoins"])
+        if not result.total
+        else None,
+        filters=active_filters(query, args, besoins, "public.search"),
         pages=pagination(result.total, result.query, args),
         banners=banners(result.query),
         carte=map_for(rows, context["besoins"]) if rows else None,
@@ -250,7 +265,7 @@ def carte():
         "public/carte.html",
         error=None,
         result=result,
-        services=listed(result.services[:LIST_ON_MAP]),
+        services=listed(result.services[:LIST_ON_MAP], query.place),
         filters=active_filters(query, args, besoins, "public.carte"),
         banners=banners(query),
         carte=map_for(result.services, context["besoins"], "carte carte-plein-ecran"),
