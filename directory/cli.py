@@ -105,7 +105,7 @@ def import_csv_command(path, dry_run, structures, utilisateur, max_rows):
             max_rows=max_rows or sys.maxsize,
             max_bytes=len(data) + 1,
         )
-    if report.ok and not dry_run and (report.new or report.changed):
+    if report.ok and not dry_run and report.writes:
         engine.apply(
             db,
             report,

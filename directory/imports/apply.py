@@ -76,6 +76,19 @@ def apply(db, report, *, user, structure_id=None):
                 )
                 for name, before, after in fields
             )
+        # Rows sent unchanged: the sender vouches for them today (audited).
+        db.conn.executemany(
+            "update services set date_maj = ?, modifie_le = ? where id = ?",
+            ((report.refresh_date, stamp, r[0]) for r in report.refreshed),
+        )
+        for service_id, date_maj, modifie_le in report.refreshed:
+            changes += [
+                (import_id, service_id, "modification", name, *map(_json, pair))
+                for name, pair in (
+                    ("date_maj", (date_maj, report.refresh_date)),
+                    ("modifie_le", (modifie_le, stamp)),
+                )
+            ]
         pairs = [(b, r[0]) for r in new for b in r["besoins"].split(MULTI)]
         pairs.sort()  # the b-tree's own order: every insert is an append
         db.conn.executemany(
@@ -98,6 +111,10 @@ def apply(db, report, *, user, structure_id=None):
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
+
+
+def _json(value):
+    return json.dumps(value, ensure_ascii=False)
 
 
 def apply_edits(db, edits, *, user, label):

@@ -45,6 +45,9 @@ class ImportReport:
     new: list = field(default_factory=list)
     changed: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
+    # Unchanged services re-dated to `refresh_date`: (id, date_maj, modifie_le).
+    refreshed: list = field(default_factory=list)
+    refresh_date: str | None = None  # AAAA-MM-JJ, when sending a row dates it
     closed: list = field(default_factory=list)
     structures: dict = field(default_factory=dict)  # id -> name in the file
     import_id: int | None = None
@@ -61,6 +64,11 @@ class ImportReport:
     @property
     def ok(self):
         return not self.errors
+
+    @property
+    def writes(self):
+        """True when applying would write something."""
+        return bool(self.new or self.changed or self.refreshed)
 
     @property
     def counts(self):
@@ -85,15 +93,19 @@ def prepare(
     territory="15",
     today=None,
     progress=None,
+    refresh_date=None,
 ):
     """Read, validate, geocode and diff a file against the database. No writes.
 
     :param besoins: vocabulary.Choices over the needs.
     :param allowed_structures: structure ids the uploader owns (None = all).
     :param progress: optional callable(number of rows done).
+    :param refresh_date: a date: every row of the file is dated at least this
+        day (the sender asserts it is current), unchanged rows included.
     """
     clock = time.perf_counter()
     report = ImportReport(filename, hashlib.sha256(data).hexdigest(), len(data))
+    refresh = report.refresh_date = refresh_date and refresh_date.isoformat()
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
     report.encoding, report.delimiter = table.encoding, table.delimiter
     if table.blocked:
@@ -129,6 +141,8 @@ def prepare(
                     besoins.labels[n] for n in needs.split(MULTI)
                 )
             record["besoins_libelles"] = labels[needs]
+            if refresh and record["date_maj"] < refresh:
+                record["date_maj"] = refresh
             records.append((line, Record.of(record)))
         if progress and done % 1000 == 0:
             progress(1000)
@@ -201,14 +215,22 @@ def _diff(db, records, allowed, report):
         ) == (record["latitude"], record["longitude"]):
             record["precision_geo"] = old["precision_geo"]  # same point, same origin
         fields = [(c, old[c], record[c]) for c in COMPARED if old[c] != record[c]]
-        if not fields:
+        content = fields
+        if report.refresh_date:  # a new date alone leaves the fiche unchanged
+            content = [f for f in fields if f[0] != "date_maj"]
+        if not content:
             report.unchanged.append(record["id"])
+            if fields:
+                report.refreshed.append(
+                    (record["id"], old["date_maj"], old["modifie_le"])
+                )
             continue
         report.changed.append(Change(record, old, fields))
         if record["statut"] == "ferme" and old["statut"] != "ferme":
             report.closed.append(record["id"])
     if report.errors:
         report.new, report.changed, report.unchanged, report.closed = [], [], [], []
+        report.refreshed = []
 
 
 def format_report(report, *, dry_run):
@@ -241,10 +263,22 @@ def format_report(report, *, dry_run):
     for change in report.changed[:50]:
         names = ", ".join(f for f, _, _ in change.fields)
         out.append(f"  ~ {change.record['id']} : {names}")
-    if not (report.new or report.changed):
+    if report.refreshed:
+        out.append(refreshed_text(report, done=bool(report.import_id)))
+    if not report.writes:
         out.append("Aucune modification : la base est déjà à jour.")
     elif dry_run:
         out.append("Essai à blanc : rien n'a été enregistré.")
     elif report.import_id:
         out.append(f"Import n°{report.import_id} enregistré.")
     return "\n".join(out)
+
+
+def refreshed_text(report, *, done=False):
+    """« 3 fiches inchangées : leur date de mise à jour passera au 06/12/2026. »"""
+    count = len(report.refreshed)
+    year, month, day = report.refresh_date.split("-")
+    subject = plural(count, "fiche inchangée", "fiches inchangées")
+    owner = "sa" if count == 1 else "leur"
+    verb = "est passée" if done else "passera"
+    return f"{subject} : {owner} date de mise à jour {verb} au {day}/{month}/{year}."

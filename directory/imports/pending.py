@@ -45,6 +45,8 @@ def digest(report):
             ).encode()
         )
     h.update(json.dumps(sorted(report.structures.items())).encode())
+    if report.refreshed:  # the rows re-dated, and to which day
+        h.update(json.dumps([report.refresh_date, sorted(report.refreshed)]).encode())
     return h.hexdigest()
 
 
@@ -159,7 +161,7 @@ def confirm(db, token, user, now, prepare):
                 "rien n'a été enregistré. Corrigez-le puis déposez-le à nouveau.",
                 report,
             )
-        if not (report.new or report.changed):
+        if not report.writes:
             finish(db, token, REFUSED)
             return Outcome(
                 "refused",

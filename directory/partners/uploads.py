@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..db import get_db
 from ..imports import pending
+from ..imports.engine import refreshed_text
 from ..imports.report import format_lines
 from ..web.context import clock, prepare_import
 from . import accounts
@@ -25,7 +26,11 @@ SHOWN = 200  # services listed per category in a preview
 def dry_run(db, data, filename):
     """The engine's dry run, limited to the structures the user may change."""
     return prepare_import(
-        db, data, filename, allowed_structures=accounts.allowed_structures(db, g.user)
+        db,
+        data,
+        filename,
+        allowed_structures=accounts.allowed_structures(db, g.user),
+        refresh_date=clock().date(),  # sending a row vouches for it today
     )
 
 
@@ -53,6 +58,7 @@ def preview(report):
         "changed": changed,
         "new": [(r["id"], r["nom"]) for r in report.new[:SHOWN]],
         "closed": report.closed[:SHOWN],
+        "refreshed": refreshed_text(report) if report.refreshed else None,
         "shown": SHOWN,
     }
 
@@ -83,7 +89,7 @@ def upload():
     db = get_db()
     report = dry_run(db, data, filename)
     token = None
-    if report.ok and (report.new or report.changed):
+    if report.ok and report.writes:
         lifetime = int(current_app.config["UPLOAD_EXPIRY_SECONDS"])
         token = pending.store(
             db, g.user["id"], filename, data, report, clock(), lifetime

@@ -53,8 +53,10 @@ def prepare_import(
     progress=None,
     max_rows=None,
     max_bytes=None,
+    refresh_date=None,
 ):
-    """Dry-run an upload with the app's configuration."""
+    """Dry-run an upload with the app's configuration (`refresh_date`: see
+    engine.prepare)."""
     config = current_app.config
     return engine.prepare(
         db,
@@ -67,4 +69,5 @@ def prepare_import(
         max_rows=max_rows or config["IMPORT_MAX_ROWS"],
         territory=config["TERRITOIRE"],
         progress=progress,
+        refresh_date=refresh_date,
     )

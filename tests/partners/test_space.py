@@ -128,7 +128,10 @@ def test_csv_template_holds_own_rows_and_reimports_unchanged(app, partner):
     with open_db(app) as db:
         before = content(db)
     page = text(upload(partner, data, "modele.csv"))
-    assert "Aucune modification : vos fiches sont déjà à jour." in page
+    assert (  # issue 10.10: re-sent rows are re-dated on confirmation
+        f"{len(ids)} fiches inchangées : leur date de mise à jour passera au "
+        "15/03/2027." in page
+    )
     assert f"<strong>{len(ids)}</strong> inchangé(s)" in page
     with open_db(app) as db:
         assert content(db) == before
@@ -155,7 +158,7 @@ def test_xlsx_template_has_help_row_notes_and_text_columns(app, partner):
         assert isinstance(sheet.cell(row, postcode).value, str)
     assert sheet.max_row == 2 + len(seed_rows(MINE))
     page = text(upload(partner, response.data, "modele.xlsx"))
-    assert "Aucune modification : vos fiches sont déjà à jour." in page
+    assert "inchangées : leur date de mise à jour passera au 15/03/2027." in page
 
 
 def test_history_lists_imports_with_counts_and_changes(app, partner):

@@ -113,6 +113,9 @@ def test_messy_file_preview_then_confirm_writes_exactly_the_preview(app, client,
         diff, created = changed_fields(before, content(db))
         row = db["imports"].get(result.request.path.rsplit("/", 1)[1])
     assert created == [NEW]
+    # Issue 10.10: every row of the file is re-dated to the day it was sent.
+    dates = {key: diff.pop(key) for key in list(diff) if key[1] == "date_maj"}
+    assert len(dates) == 6 and len(set(dates.values())) == 1
     assert diff == EXPECTED
     assert row["utilisateur"] == "partenaire@exemple.fr"
     assert (row["nouveaux"], row["modifies"], row["inchanges"], row["fermes"]) == (
