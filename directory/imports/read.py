@@ -63,6 +63,24 @@ def clean_cell(value):
     return unguard(text.replace("\ufeff", "").strip())
 
 
+def is_comment(text):
+    """A line (or first cell) starting with `#` is a comment: never read.
+
+    The partner template puts its help in such lines (CSV); the rule holds
+    anywhere in a file, before or after the header, for CSV and XLSX alike."""
+    return text.lstrip('\ufeff \t"').startswith("#")
+
+
+HELP_WORDS = ("obligatoire", "facultatif", "automatique", "conseillé")
+
+
+def looks_like_help(record):
+    """True for a row of the template's help texts (« Obligatoire, … » in three
+    cells or more), such as an old template's help row kept by mistake."""
+    hits = sum(1 for v in record.values() if v.lower().startswith(HELP_WORDS))
+    return hits >= 3
+
+
 def sniff_delimiter(header_line):
     """The delimiter is the most frequent of , ; TAB in the header line."""
     counts = {d: header_line.count(d) for d in DELIMITERS}
@@ -149,7 +167,7 @@ def _read_csv(data, table):
         stream = io.StringIO(text, newline="")
     first = ""
     for first in stream:
-        if first.strip("\r\n"):
+        if first.strip("\r\n") and not is_comment(first):
             break
     stream.seek(0)
     table.delimiter = sniff_delimiter(first.lstrip("\ufeff"))
@@ -218,8 +236,9 @@ def _read_header(raw_rows, table, max_rows):
     header_line, header = None, []
     for number, cells in raw_rows:
         header_line, header = number, [clean_cell(c) for c in cells]
-        if any(header):
+        if any(header) and not is_comment(header[0]):
             break
+        header = []
     if not any(header):
         table.issues.append(Issue.file(EMPTY))
         return
@@ -241,8 +260,8 @@ def _data_rows(raw_rows, keys, table, max_rows):
     ignore, unknown = IGNORE_COLUMN in keys, None in keys
     for number, cells in raw_rows:
         table.last_line = number
-        if not any(cells):
-            continue  # empty rows, often trailing ones
+        if not any(cells) or is_comment(cells[0]):
+            continue  # empty rows, often trailing ones; comment lines
         if len(cells) > width:
             if any(c.strip() for c in cells[width:]):
                 if any(cells):
@@ -263,6 +282,18 @@ def _data_rows(raw_rows, keys, table, max_rows):
         if not any(record.values()):
             continue  # cells holding only spaces
         if ignore and record.pop(IGNORE_COLUMN, ""):
+            continue
+        if looks_like_help(record):
+            table.issues.append(
+                Issue(
+                    line=number,
+                    message="cette ligne ressemble à la ligne d'aide du modèle "
+                    "(« Obligatoire », « Facultatif »…) : elle est ignorée. "
+                    "Supprimez-la de votre fichier ; l'aide est dans la feuille "
+                    "« Aide » du modèle.",
+                    blocking=False,
+                )
+            )
             continue
         count += 1
         if count > max_rows:

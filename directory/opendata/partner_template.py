@@ -1,20 +1,31 @@
 """A partner's own services as a ready-to-edit template: CSV (Excel FR) or XLSX.
 
-Both start with an `__ignore__` column: the help row under the header has a
-value there, so the importer skips it, and re-uploading the file unchanged
-changes nothing. The XLSX also carries a note on each column title and keeps
-phones, postcodes and dates as text, so the spreadsheet does not eat the
-leading zero. No Flask imports.
+Line 1 holds the column titles and every following line is a service: there is
+no help row to edit by mistake. The help lives apart: in the XLSX, a second
+sheet « Aide » (the importer reads only the sheet « Services ») and a note on
+each column title; in the CSV, comment lines after the services, which start
+with `#` — the importer skips any line whose first cell starts with `#`
+(imports/read.is_comment). The XLSX keeps phones, postcodes and dates as text,
+so the spreadsheet does not eat the leading zero. No Flask imports.
 """
 
+import csv
 import io
 
-from ..imports.read import IGNORE_COLUMN
 from ..schema import SERVICE_COLUMNS
 from .csv_excel import escape_formula, export_rows, national_phone
 
-COLUMNS = [IGNORE_COLUMN, *SERVICE_COLUMNS]
-HELP_MARK = "AIDE (ligne ignorée à l'import)"
+COLUMNS = list(SERVICE_COLUMNS)
+HELP_SHEET = "Aide"
+COMMENT = "#"
+RULES = (
+    "Les lignes qui commencent par # sont ignorées à l'import (ce sont des "
+    "commentaires).",
+    "La ligne 1 porte les noms des colonnes : ne la modifiez pas. Chaque ligne "
+    "suivante est un service.",
+    "Une ligne absente du fichier n'est jamais supprimée ; à l'import, chaque "
+    "ligne du fichier prend la date du jour comme date de mise à jour.",
+)
 # column → (help row text, longer note on the column title)
 HELP = {
     "id": (
@@ -90,7 +101,8 @@ HELP = {
     "zone_eligibilite": ("15 par défaut", "Codes INSEE des communes, 15 ou france."),
     "date_maj": (
         "Obligatoire, AAAA-MM-JJ ou JJ/MM/AAAA",
-        "Date de la dernière vérification des informations.",
+        "Date de la dernière vérification ; à l'import, chaque ligne envoyée "
+        "prend la date du jour.",
     ),
     "source": ("Facultatif", "D'où vient l'information (lien ou texte court)."),
 }
@@ -105,52 +117,65 @@ TEXT_COLUMNS = {
 NUMBER_COLUMNS = {"age_min", "age_max", "latitude", "longitude"}
 
 
-def help_row():
-    """The row under the header: what each column expects, in French."""
-    row = {column: text for column, (text, _) in HELP.items()}
-    row[IGNORE_COLUMN] = HELP_MARK
-    return row
+def help_lines():
+    """The help as text lines: the rules, then « colonne : attendu. Détail »."""
+    lines = list(RULES)
+    for column in COLUMNS:
+        short, note = HELP[column]
+        lines.append(f"{column} : {short}. {note}")
+    return lines
 
 
 def template_csv(rows):
-    """Excel-FR CSV bytes: header, help row, then the services."""
-    return export_rows([help_row(), *rows], columns=COLUMNS)
+    """Excel-FR CSV bytes: header, the services, then the help as `#` lines."""
+    data = export_rows(rows, columns=COLUMNS)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for line in help_lines():
+        writer.writerow([f"{COMMENT} {line}"])
+    return data + buffer.getvalue().encode("utf-8")
 
 
 def template_xlsx(rows):
-    """XLSX bytes: sheet « Services » with the help row and column notes."""
+    """XLSX bytes: sheet « Services » (notes on the titles), sheet « Aide »."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Services"
     sheet.append(COLUMNS)
-    sheet.append([help_row()[c] for c in COLUMNS])
     for row in rows:
         sheet.append([_cell(column, row.get(column)) for column in COLUMNS])
-    bold, italic = Font(bold=True), Font(italic=True, color="555555")
-    shade = PatternFill("solid", fgColor="FFF2CC")
+    bold = Font(bold=True)
     for index, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
         title = sheet.cell(row=1, column=index)
         title.font = bold
-        note = (
-            "Colonne d'aide : toute ligne où elle est remplie est ignorée à l'import."
-            if column == IGNORE_COLUMN
-            else HELP[column][1]
-        )
+        note = f"{HELP[column][0]}. {HELP[column][1]} (Voir la feuille « Aide ».)"
         title.comment = Comment(note, "Annuaire des solidarités du Cantal", 120, 300)
-        help_cell = sheet.cell(row=2, column=index)
-        help_cell.font, help_cell.fill = italic, shade
-        help_cell.alignment = Alignment(wrap_text=True, vertical="top")
         if column in TEXT_COLUMNS:
-            for cells in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+            for cells in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cells[0].number_format = "@"
+        letter = title.column_letter
         sheet.column_dimensions[letter].width = 40 if column == "description" else 22
-    sheet.freeze_panes = "B3"
+    sheet.freeze_panes = "B2"
+    aide = workbook.create_sheet(HELP_SHEET)
+    for rule in RULES:
+        aide.append([rule])
+    aide.append([])
+    aide.append(["Colonne", "Ce qu'elle attend", "Précisions"])
+    heading = aide.max_row
+    for column in COLUMNS:
+        aide.append([column, *HELP[column]])
+    for cell in aide[heading]:
+        cell.font = bold
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for cells in aide.iter_rows(min_row=heading + 1):
+        for cell in cells:
+            cell.alignment = wrap
+    for letter, width in (("A", 22), ("B", 45), ("C", 80)):
+        aide.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -118,11 +118,12 @@ def test_csv_template_holds_own_rows_and_reimports_unchanged(app, partner):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     data = response.data
-    assert data.startswith(b"\xef\xbb\xbf__ignore__;id;statut;nom;")
+    assert data.startswith(b"\xef\xbb\xbfid;statut;nom;")
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert lines[1].startswith("AIDE (ligne ignorée à l'import);Obligatoire")
+    assert lines[-2].startswith("# source : ")  # issue 10.11: help in comments
     assert "'=Accueil de nuit" in data.decode("utf-8-sig")
-    ids = {line.split(";")[1] for line in lines[2:] if line}
+    services = [x for x in lines[1:] if x and not x.lstrip('"').startswith("#")]
+    ids = {line.split(";")[0] for line in services}
     assert ids == {r["id"] for r in seed_rows(MINE)}
     assert OTHER not in data.decode("utf-8-sig")
     with open_db(app) as db:
@@ -143,20 +144,20 @@ def test_xlsx_template_has_help_row_notes_and_text_columns(app, partner):
     workbook = load_workbook(io.BytesIO(response.data))
     sheet = workbook["Services"]
     header = [c.value for c in sheet[1]]
-    assert header[:3] == ["__ignore__", "id", "statut"]
-    help_row = {h: c.value for h, c in zip(header, sheet[2], strict=True)}
-    assert help_row["__ignore__"].startswith("AIDE")
-    assert help_row["date_maj"] == "Obligatoire, AAAA-MM-JJ ou JJ/MM/AAAA"
-    assert all(help_row[h] for h in header)
+    assert header[:2] == ["id", "statut"]
+    # Issue 10.11: the help is in a sheet of its own, not in a row to edit.
+    help_rows = {r[0]: r[1] for r in workbook["Aide"].iter_rows(values_only=True)}
+    assert help_rows["date_maj"] == "Obligatoire, AAAA-MM-JJ ou JJ/MM/AAAA"
+    assert all(help_rows[h] for h in header)
     notes = {h: c.comment.text for h, c in zip(header, sheet[1], strict=True)}
     assert "ferme" in notes["statut"]
     phone = header.index("telephone") + 1
     postcode = header.index("code_postal") + 1
-    for row in range(3, sheet.max_row + 1):
+    for row in range(2, sheet.max_row + 1):
         assert sheet.cell(row, phone).number_format == "@"
         assert sheet.cell(row, postcode).number_format == "@"
         assert isinstance(sheet.cell(row, postcode).value, str)
-    assert sheet.max_row == 2 + len(seed_rows(MINE))
+    assert sheet.max_row == 1 + len(seed_rows(MINE))
     page = text(upload(partner, response.data, "modele.xlsx"))
     assert "inchangées : leur date de mise à jour passera au 15/03/2027." in page
 
