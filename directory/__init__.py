@@ -56,8 +56,9 @@ def create_app(test_config=None):
 
     from . import cli, db
     from .partners import admin, auth, space
-    from .web import api, exports, public, security, static_files
+    from .web import api, converters, exports, public, security, static_files
 
+    converters.init_app(app)  # before any route is added
     db.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)

@@ -9,7 +9,7 @@ No Flask imports.
 """
 
 import datetime
-import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,15 +103,31 @@ def _values(args, name):
     return [v for v in values if v] if name in REPEATABLE else values[:1]
 
 
+# ASCII digits only: int() and float() also read « ٣ », « １２ » and « 1_0 ».
+INTEGER = re.compile(r"[+-]?[0-9]+")
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+MAX_DIGITS = 30  # longer is out of range anyway; int() of 5 000 digits fails
+
+
 def _number(text, name, low, high, integer=False):
-    try:
-        value = int(text) if integer else float(text.replace(",", "."))
-    except ValueError:
+    """A number of the query string in [low, high], or a French ParamError."""
+    if not (INTEGER if integer else DECIMAL).fullmatch(text):
         kind = "un nombre entier" if integer else "un nombre"
-        raise ParamError(f"« {name} » doit être {kind}.", name) from None
-    if (not integer and not math.isfinite(value)) or not low <= value <= high:
+        raise ParamError(
+            f"« {name} » doit être {kind} écrit en chiffres (0 à 9).", name
+        )
+    if len(text) > MAX_DIGITS:
+        value = None
+    else:
+        value = int(text) if integer else float(text.replace(",", "."))
+    if value is None or not low <= value <= high:
         raise ParamError(f"« {name} » doit être compris entre {low} et {high}.", name)
     return value
+
+
+def parse_integer(text, name, low, high):
+    """An integer of the query string in [low, high] (ASCII digits only)."""
+    return _number(text, name, low, high, integer=True)
 
 
 def _choices(values, choices, name):

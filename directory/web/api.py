@@ -13,7 +13,7 @@ from ..opendata.openapi import (
     undocumented_value,
 )
 from ..search import hours
-from ..search.query import ParamError, parse_params, search
+from ..search.query import ParamError, parse_integer, parse_params, search
 from .context import clock, get_besoins, get_gazetteer
 from .present import detail, summary
 
@@ -105,11 +105,9 @@ def communes():
     q = request.args.get("q", "").strip()
     if len(q) > 100:
         return error("« q » : 100 caractères au maximum.", 400, "q")
-    limit = request.args.get("limite", "10")
-    if not limit.isdigit() or not 1 <= int(limit) <= 50:
-        return error("« limite » doit être un entier entre 1 et 50.", 400, "limite")
+    limit = parse_integer(request.args.get("limite", "10"), "limite", 1, 50)
     gazetteer = get_gazetteer(get_db())
-    found = gazetteer.search(q, limit=int(limit)) if q else []
+    found = gazetteer.search(q, limit=limit) if q else []
     return cached(
         [
             {

@@ -449,7 +449,7 @@ def test_service_detail_has_every_column(search_app):
         ({"rayon": "500", "commune": "Murat"}, "rayon", "entre 0.1 et 200"),
         ({"rayon": "abc", "commune": "Murat"}, "rayon", "doit être un nombre"),
         ({"lat": "45"}, "lon", "vont ensemble"),
-        ({"lat": "nan", "lon": "3"}, "lat", "compris entre"),
+        ({"lat": "nan", "lon": "3"}, "lat", "doit être un nombre"),
         ({"page": "0"}, "page", "compris entre"),
         ({"par_page": "1000"}, "par_page", "compris entre 1 et 100"),
         ({"ouvert": "peut-être"}, "ouvert", "vaut 1"),
