@@ -18,7 +18,7 @@ from .imports import engine
 from .imports.engine import ImportRefused
 from .opendata.csv_excel import export_rows
 from .partners.accounts import AccountError, create_user
-from .web.context import get_gazetteer, prepare_import
+from .web.context import clock, get_gazetteer, prepare_import
 
 
 def init_db(db):
@@ -78,7 +78,14 @@ def init_db_command():
     help="Refuse le fichier au-delà de N lignes de services (sans limite par "
     "défaut, ni de taille).",
 )
-def import_csv_command(path, dry_run, structures, utilisateur, max_rows):
+@click.option(
+    "--date-du-jour",
+    "refresh",
+    is_flag=True,
+    help="Date toutes les lignes du fichier du jour, même inchangées (comme un "
+    "dépôt de partenaire) ; sans cette option, les dates du fichier sont gardées.",
+)
+def import_csv_command(path, dry_run, structures, utilisateur, max_rows, refresh):
     """Importe un fichier de services (CSV ou XLSX) et affiche le rapport.
 
     Outil d'import en masse du Département : ni la limite de taille ni celle
@@ -104,6 +111,7 @@ def import_csv_command(path, dry_run, structures, utilisateur, max_rows):
             progress=bar.update if bar else None,
             max_rows=max_rows or sys.maxsize,
             max_bytes=len(data) + 1,
+            refresh_date=clock().date() if refresh else None,
         )
     if report.ok and not dry_run and report.writes:
         engine.apply(

@@ -287,3 +287,27 @@ def test_cli_import_max_rows_option(runner, app, tmp_path):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert get_db()["services"].count_where("id like 'restos%murat-%'") == count
+
+
+def test_cli_import_dates_rows_of_the_day_only_when_asked(runner, app):
+    """Issue 10.10: `--date-du-jour` re-dates every row sent, as a partner's
+    upload does; by default the file's own dates are kept (bulk loads)."""
+    import datetime
+
+    from directory.search.hours import PARIS
+
+    app.config["CLOCK"] = lambda: datetime.datetime(2027, 1, 4, 9, tzinfo=PARIS)
+    seed = str(DATA / "services.csv")
+    result = runner.invoke(args=["import-csv", seed])
+    assert "Aucune modification : la base est déjà à jour." in result.output
+    result = runner.invoke(args=["import-csv", seed, "--date-du-jour"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db = get_db()
+        count = db["services"].count
+        dates = {r["date_maj"] for r in db.query("select date_maj from services")}
+    assert dates == {"2027-01-04"}
+    assert (
+        f"{count} fiches inchangées : leur date de mise à jour est passée au "
+        "04/01/2027." in result.output
+    )

@@ -289,8 +289,8 @@ def _data_rows(raw_rows, keys, table, max_rows):
                     line=number,
                     message="cette ligne ressemble à la ligne d'aide du modèle "
                     "(« Obligatoire », « Facultatif »…) : elle est ignorée. "
-                    "Supprimez-la de votre fichier ; l'aide est dans la feuille "
-                    "« Aide » du modèle.",
+                    "Supprimez-la de votre fichier ; l'aide du modèle est dans "
+                    "sa feuille « Aide » (XLSX) ou ses lignes # (CSV).",
                     blocking=False,
                 )
             )

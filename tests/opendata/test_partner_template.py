@@ -101,5 +101,5 @@ def test_a_row_that_looks_like_the_help_row_is_warned_and_skipped(prepare):
     assert format_lines(report.warnings) == [
         "ligne 2 · cette ligne ressemble à la ligne d'aide du modèle (« Obligatoire "
         "», « Facultatif »…) : elle est ignorée. Supprimez-la de votre fichier ; "
-        "l'aide est dans la feuille « Aide » du modèle."
+        "l'aide du modèle est dans sa feuille « Aide » (XLSX) ou ses lignes # (CSV)."
     ]
