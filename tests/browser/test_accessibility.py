@@ -16,6 +16,8 @@ PAGES = {
     "resultats": ("/recherche?q=aide+alimentaire&commune=Saint-Flour&rayon=20", 200),
     "resultats-vides": ("/recherche?q=zzzqqqxxx", 200),
     "recherche-invalide": ("/recherche?rayon=abc", 400),
+    "besoin-sans-service": ("/recherche?besoin=mobilite&commune=Aurillac", 200),
+    "communes-au-choix": ("/recherche?commune=mau", 400),
     "fiche": ("/services/{fiche}", 200),
     "carte": ("/carte", 200),
     "carte-filtree": (
