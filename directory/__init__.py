@@ -56,7 +56,7 @@ def create_app(test_config=None):
 
     from . import cli, db
     from .partners import admin, auth, space
-    from .web import api, converters, exports, public, security, static_files
+    from .web import api, basemap, converters, exports, public, security, static_files
 
     converters.init_app(app)  # before any route is added
     db.init_app(app)
@@ -66,6 +66,7 @@ def create_app(test_config=None):
     static_files.init_app(app)
     cli.init_app(app)
     api.init_app(app)
+    basemap.init_app(app)
     for blueprint in (exports.bp, public.bp, auth.bp, space.bp, admin.bp):
         app.register_blueprint(blueprint)
     return app

@@ -2,9 +2,11 @@
 header) under a strict CSP.
 
 Partner text never enters JavaScript source: the markers' data is one JSON
-array of compact tuples in a `<script type="application/json">` block, read by
-a FastMarkerCluster whose callback builds each popup with `textContent`.
-Leaflet and markercluster come from `static/vendor/` (see VENDOR).
+array of compact tuples in a `<script type="application/json">` block, parsed
+by static/js/carte.js, which builds each popup with `textContent`, colours
+each cluster by the dominant need of its markers and draws the commune base
+layer (basemap.py) under the tiles. Leaflet and markercluster come from
+`static/vendor/` (see VENDOR_JS).
 """
 
 import json
@@ -17,16 +19,19 @@ from folium.template import Template
 from markupsafe import Markup
 
 from ..catalogue.services import split
+from .basemap import basemap_url
 
-# Vendored assets (static/vendor/VERSIONS.txt), in load order.
+# Vendored assets (static/vendor/VERSIONS.txt) then ours, in load order.
 VENDOR_CSS = (
     "vendor/leaflet/leaflet.css",
     "vendor/leaflet.markercluster/MarkerCluster.css",
     "vendor/leaflet.markercluster/MarkerCluster.Default.css",
+    "css/carte.css",
 )
 VENDOR_JS = (
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet.markercluster/leaflet.markercluster.js",
+    "js/carte.js",
 )
 DEFAULT_COLOUR = "#374151"
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -35,79 +40,28 @@ COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # keeps template-literal syntax out of every <script> element of the page.
 JSON_ESCAPES = {c: f"\\u{ord(c):04x}" for c in "<>&'$`\u2028\u2029"}
 
-# Runs once per row [lat, lon, id, nom, commune, need index]; `payload` is
-# the parsed JSON block. Text only ever goes through textContent or `title`.
-CALLBACK = """function (row) {
-    var colour = payload.couleurs[row[5]] || payload.defaut;
-    var dot = document.createElement("span");
-    dot.className = "marqueur-point";
-    dot.style.backgroundColor = colour;
-    var icon = L.divIcon({
-        className: "marqueur", html: dot, iconSize: [22, 22], iconAnchor: [11, 11],
-        popupAnchor: [0, -10]
-    });
-    var marker = L.marker([row[0], row[1]], {icon: icon, title: row[3]});
-    marker.on("add", function () {
-        var element = marker.getElement();
-        if (element) { element.setAttribute("data-id", row[2]); }
-    });
-    marker.bindPopup(function () {
-        var box = document.createElement("div");
-        box.className = "popup-service";
-        var name = document.createElement("p");
-        name.className = "popup-nom";
-        name.textContent = row[3];
-        var place = document.createElement("p");
-        place.textContent = row[4];
-        var link = document.createElement("a");
-        link.href = payload.fiche + encodeURIComponent(row[2]);
-        link.textContent = "Voir la fiche";
-        box.appendChild(name);
-        box.appendChild(place);
-        box.appendChild(link);
-        return box;
-    });
-    return marker;
-}"""
-
 
 class JsonMarkerCluster(FastMarkerCluster):
     """FastMarkerCluster reading its rows from a JSON block instead of JS source.
 
-    The data also fits the view (fitBounds) once the markers are in.
+    static/js/carte.js builds the markers and clusters, then fits the view.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function(){
-                var payload = JSON.parse(
+            var {{ this.get_name() }} = annuaireCarte.show(
+                {{ this._parent.get_name() }},
+                JSON.parse(
                     document.getElementById({{ this.data_id|tojson }}).textContent
-                );
-                {{ this.callback }}
-
-                var data = payload.services;
-                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
-                for (var i = 0; i < data.length; i++) {
-                    callback(data[i]).addTo(cluster);
-                }
-                cluster.addTo({{ this._parent.get_name() }});
-                // What the map really holds, for tests and assistive checks.
-                {{ this._parent.get_name() }}.getContainer().setAttribute(
-                    "data-marqueurs", String(cluster.getLayers().length)
-                );
-                if (data.length) {
-                    {{ this._parent.get_name() }}.fitBounds(
-                        cluster.getBounds(), {maxZoom: payload.zoom, padding: [24, 24]}
-                    );
-                }
-                return cluster;
-            })();
+                ),
+                {{ this.options|tojavascript }}
+            );
         {% endmacro %}"""
     )
 
-    def __init__(self, data_id, callback, **kwargs):
-        super().__init__([], callback=callback, control=False, **kwargs)
+    def __init__(self, data_id, **kwargs):
+        super().__init__([], control=False, **kwargs)
         self.data_id = data_id
         # Components embed: folium's header (CDN links) is never used, and
         # these per-instance lists keep folium's class-level ones untouched.
@@ -178,7 +132,8 @@ def build_map(
         # With tiles=None, max_zoom reaches no layer and markercluster throws
         # "Map has no maxZoom specified": this keyword lands in L.map's options.
         maxZoom=18,
-        control_scale=True,
+        # carte.js adds a metric-only scale (folium's shows miles too).
+        control_scale=False,
     )
     m.default_js, m.default_css = [], []
     if config.get("MAP_TILES_URL"):
@@ -189,11 +144,13 @@ def build_map(
             control=False,
         ).add_to(m)
     data_id = f"donnees-{m.get_name()}"
-    JsonMarkerCluster(data_id, CALLBACK).add_to(m)
+    JsonMarkerCluster(data_id).add_to(m)
     root = m.get_root()
     root.render()
     payload = {
         "fiche": fiche_prefix,
+        "fond": basemap_url(config),
+        "slugs": slugs,
         "couleurs": colours,
         "defaut": DEFAULT_COLOUR,
         "zoom": zoom,
