@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from data_inclusion.schema.v1 import Public, Thematique
+from data_inclusion.schema.v1 import Categorie, Public, Thematique
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -108,6 +108,7 @@ MODES_ACCUEIL.add_alias("presentiel", "en-presentiel")
 MODES_ACCUEIL.add_alias("distance", "a-distance")
 PUBLICS = Choices("publics", {p.value: p.label for p in Public})
 THEMATIQUES = Choices("thematiques", {t.value: t.label for t in Thematique})
+CATEGORIES = {c.value: c.label for c in Categorie}  # « mobilite--… » → « Mobilité »
 
 # ISO 639-1 codes, plus the French names of the languages met in the Cantal.
 ISO_639_1 = set(
@@ -177,7 +178,8 @@ def split_list(cell):
 
 class NeedTerms:
     """Words and phrases that name a need: its slug, label, synonyms
-    (data/besoins.csv) and the labels of the data·inclusion thématiques it covers."""
+    (data/besoins.csv) and the labels of the data·inclusion thématiques it covers
+    and of their categories (« Mobilité », « Santé »)."""
 
     MAX_WORDS = 6  # the longest phrase looked for
 
@@ -191,6 +193,8 @@ class NeedTerms:
             thematiques.update(split_list(row.get("thematiques_couvertes")))
             names = [slug, row["libelle"], *split_list(row.get("synonymes"))]
             names += [THEMATIQUES.labels[t] for t in thematiques if t in THEMATIQUES]
+            categories = {t.split("--")[0] for t in thematiques}
+            names += [CATEGORIES[c] for c in categories if c in CATEGORIES]
             for name in names:
                 if key := fold(name):
                     self._needs.setdefault(key, set()).add(slug)

@@ -61,3 +61,12 @@ def test_plain_words_keep_the_plain_fts_query():
 @pytest.mark.parametrize("q", ['"', "NEAR(", "se nourrir)", "alimentation*", "OR"])
 def test_odd_texts_never_break_fts(client, q):
     assert client.get("/api/services", query_string={"q": q}).status_code == 200
+
+
+def test_thematique_category_label_finds_its_needs(client):
+    # « Mobilité » is a data·inclusion category: its needs, here « Se déplacer »
+    # (no service in the seed) and none other, so no result but no error.
+    terms = NeedTerms(load_besoins(DATA / "besoins.csv"))
+    assert terms.spans(["Mobilité"]) == [(0, 1, ["mobilite"])]
+    assert terms.spans(["Difficultés", "financières"]) == [(0, 2, ["budget"])]
+    assert ids(client, besoin="budget") <= ids(client, q="difficultés financières")
