@@ -100,6 +100,7 @@ def test_resending_own_rows_clears_the_stale_banner(app, partner):
         "15/03/2027." in page
     )
     assert "Aucune modification" not in page
+    assert f"{len(rows)} lignes de services lues" in page  # not « lue(s) »
     with open_db(app) as db:
         before = content(db)
     response = partner.post(
