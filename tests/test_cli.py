@@ -311,3 +311,22 @@ def test_cli_import_dates_rows_of_the_day_only_when_asked(runner, app):
         f"{count} fiches inchangées : leur date de mise à jour est passée au "
         "04/01/2027." in result.output
     )
+
+
+@pytest.mark.slow
+def test_reading_a_large_file_never_copies_it(tmp_path):
+    """Memory stays bounded: the reader streams over the bytes, no second copy."""
+    import tracemalloc
+
+    from directory.imports.read import read_file
+
+    data, count = many_restos(13 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        table = read_file(data, "gros.csv", max_bytes=len(data) + 1, max_rows=count)
+        read = sum(1 for _ in table.rows)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == count and not table.issues
+    assert peak < len(data) / 2, peak  # a copy alone would be len(data)
