@@ -118,6 +118,8 @@ def test_resending_own_rows_clears_the_stale_banner(app, partner):
     dashboard = text(partner.get("/partenaires/"))
     assert "dont <strong>0</strong> à vérifier" in dashboard
     import_id = response.headers["Location"].rsplit("/", 1)[1]
+    detail = text(partner.get(f"/partenaires/historique/{import_id}"))
+    assert detail.count("inchangée, date de mise à jour confirmée") == len(rows)
     partner.post(f"/partenaires/historique/{import_id}/annuler")
     with open_db(app) as db:
         assert content(db) == before
