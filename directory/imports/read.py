@@ -11,6 +11,7 @@ import math
 import zipfile
 from dataclasses import dataclass, field
 
+from ..catalogue.text import clean_text
 from ..schema import SERVICE_COLUMNS
 from .checks import unguard
 from .decoding import MIXED, detect_encoding, looks_binary
@@ -55,10 +56,11 @@ def thousands(number):
 
 
 def clean_cell(value):
-    """Text of a cell: non-breaking and odd spaces become spaces, then trimmed."""
+    """Text of a cell: control characters out (but tab and line feed, CR LF as
+    LF), non-breaking and odd spaces become spaces, then trimmed."""
     if value is None:
         return ""
-    text = str(value).replace("\u00a0", " ").replace("\u202f", " ")
+    text = clean_text(value).replace("\u00a0", " ").replace("\u202f", " ")
     # Our own export's guard against formula injection comes off.
     return unguard(text.replace("\ufeff", "").strip())
 
@@ -276,7 +278,8 @@ def _data_rows(raw_rows, keys, table, max_rows):
                     )
                 continue
             cells = cells[:width]
-        record = dict(zip(keys, map(str.strip, cells), strict=False))
+        cleaned = (clean_text(c).strip() for c in cells)  # no NUL, ESC, CR…
+        record = dict(zip(keys, cleaned, strict=False))
         if unknown:
             del record[None]
         if not any(record.values()):

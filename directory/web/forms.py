@@ -4,12 +4,16 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from ..catalogue.text import clean_text
+
 
 class ReportForm(FlaskForm):
     """« Signaler une erreur » on a service's fiche."""
 
     message = TextAreaField(
         "Quelle information est erronée ou manquante ?",
+        # Control characters go before the length is checked (and stored).
+        filters=[clean_text],
         validators=[
             InputRequired("Décrivez l'erreur constatée."),
             Length(
@@ -21,6 +25,7 @@ class ReportForm(FlaskForm):
     )
     courriel = EmailField(
         "Votre adresse e-mail (facultatif, pour vous répondre)",
+        filters=[clean_text],
         validators=[
             Optional(),
             Length(max=200, message="Adresse e-mail trop longue."),

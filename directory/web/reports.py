@@ -9,6 +9,8 @@ import datetime
 import hashlib
 import hmac
 
+from ..catalogue.text import clean_text
+
 STATUSES = ("nouveau", "traite")
 MAX_PER_HOUR = 5
 WINDOW = datetime.timedelta(hours=1)
@@ -49,8 +51,8 @@ def store(db, service_id, message, courriel, address_hash, now):
         table.insert(
             {
                 "service_id": service_id,
-                "message": message.strip(),
-                "courriel": (courriel or "").strip() or None,
+                "message": clean_text(message).strip(),
+                "courriel": (clean_text(courriel) or "").strip() or None,
                 "statut": "nouveau",
                 "cree_le": _stamp(now),
                 "adresse_ip_hash": address_hash,
