@@ -268,6 +268,8 @@ def test_two_concurrent_confirms_apply_once(app, client, previewed):
     token, _ = previewed
     second = AuthActions(app.test_client())
     second.login()
+    for test_client in (client, second.client):
+        test_client.csrf_token("/partenaires/import")  # both pages already open
     barrier = threading.Barrier(2)
     responses = []
 

@@ -129,3 +129,36 @@ def test_policy_never_lists_a_hostile_tile_url():
     policy = content_security_policy("abc", "https://x.example;script-src * /{z}")
     assert "script-src 'self' 'nonce-abc';" in policy
     assert "*" not in policy
+
+
+def post_urls(app):
+    """Every POST route of the URL map, with plausible values in its path."""
+    values = {"int": "1", "default": "france-services-allanche--accueil"}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "POST" not in rule.methods:
+            continue
+        args = {}
+        for name, converter in rule._converters.items():
+            items = getattr(converter, "items", None)
+            kind = "int" if "Integer" in type(converter).__name__ else "default"
+            args[name] = sorted(items)[0] if items else values[kind]
+        yield rule.build(args)[1]
+
+
+@pytest.mark.parametrize("email", [None, "admin@exemple.fr", "partenaire@exemple.fr"])
+def test_every_post_route_without_token_is_400(app, client, users, email):
+    """CSRF is on in the tests; `csrf=False` sends a POST as a forged form would."""
+    from partner_helpers import AuthActions, content, open_db
+
+    if email:
+        assert AuthActions(client).login(email).status_code == 302
+    with open_db(app) as db:
+        before = content(db), db["signalements"].count, db["users"].count
+    urls = list(post_urls(app))
+    assert "/partenaires/connexion" in urls and len(urls) >= 12
+    for url in urls:
+        response = client.post(url, data={"message": "x" * 20}, csrf=False)
+        assert response.status_code == 400, url
+        assert "Requête invalide" in response.get_data(as_text=True), url
+    with open_db(app) as db:
+        assert (content(db), db["signalements"].count, db["users"].count) == before
