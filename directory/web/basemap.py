@@ -50,9 +50,10 @@ def _edge(a, b):
     return (a, b) if a <= b else (b, a)
 
 
-def outline(rings):
-    """Lines along the edges used by one ring only: the outer boundary of a
-    coverage whose shared edges repeat the same vertices.
+def boundaries(rings):
+    """(inner, outer): lines along the edges two rings share (limits between
+    communes) and along those only one ring uses (the territory's outline),
+    each edge once, for a coverage whose shared edges repeat the same vertices.
 
     :param rings: closed rings, lists of (lon, lat) tuples.
     """
@@ -60,66 +61,64 @@ def outline(rings):
     for ring in rings:
         for a, b in zip(ring, ring[1:], strict=False):
             uses[_edge(a, b)] += 1
-    lines = []
+    drawn = set()
+    lines = {True: [], False: []}  # outer? → lines
     for ring in rings:
-        runs, current = [], []
+        runs, current, kind = [], [], None
         for a, b in zip(ring, ring[1:], strict=False):
-            if uses[_edge(a, b)] == 1:
-                current = current or [a]
-                current.append(b)
-            elif current:
-                runs.append(current)
-                current = []
+            edge = _edge(a, b)
+            outer = uses[edge] == 1
+            if edge in drawn or outer != kind:
+                if current:
+                    runs.append((kind, current))
+                current, kind = [], None
+            if edge in drawn:
+                continue
+            drawn.add(edge)
+            current, kind = current or [a], outer
+            current.append(b)
         if current:
-            runs.append(current)
+            runs.append((kind, current))
         # A run crossing the ring's start point is one line, not two.
-        closed = ring[0] == ring[-1]
-        if len(runs) > 1 and closed and runs[0][0] == runs[-1][-1]:
-            runs[0] = runs.pop() + runs[0][1:]
-        lines.extend(runs)
-    return lines
+        if (
+            len(runs) > 1
+            and runs[0][0] == runs[-1][0]
+            and runs[0][1][0] == runs[-1][1][-1]
+        ):
+            last = runs.pop()
+            runs[0] = (last[0], last[1] + runs[0][1][1:])
+        for outer, points in runs:
+            lines[outer].append(points)
+    return lines[False], lines[True]
 
 
 def territory_layers(path, territory):
-    """A GeoJSON FeatureCollection: one Polygon/MultiPolygon per commune of
-    `territory` (properties nom, role "commune"), then one MultiLineString
-    (role "contour") for the territory's outline. Coordinates have 5 decimals."""
+    """A GeoJSON FeatureCollection of two MultiLineStrings: the limits between
+    the communes of `territory` (role "communes") and its outline (role
+    "contour"); each edge drawn once, coordinates with 5 decimals."""
     with open(path, encoding="utf-8") as f:
         source = json.load(f)
-    features, rings = [], []
+    rings = []
     for feature in source.get("features", []):
         properties = feature.get("properties") or {}
         if not str(properties.get("insee_code", "")).startswith(territory):
             continue
-        polygons = [
-            [[_point(c) for c in ring] for ring in polygon]
-            for polygon in _polygons(feature.get("geometry") or {})
-        ]
-        if not polygons:
-            continue
-        for polygon in polygons:
-            rings.extend(polygon)
-        geometry = (
-            {"type": "Polygon", "coordinates": polygons[0]}
-            if len(polygons) == 1
-            else {"type": "MultiPolygon", "coordinates": polygons}
-        )
-        features.append(
+        for polygon in _polygons(feature.get("geometry") or {}):
+            rings.extend([_point(c) for c in ring] for ring in polygon)
+    if not rings:
+        return {"type": "FeatureCollection", "features": []}
+    inner, outer = boundaries(rings)
+    return {
+        "type": "FeatureCollection",
+        "features": [
             {
                 "type": "Feature",
-                "properties": {"nom": properties.get("name", ""), "role": "commune"},
-                "geometry": geometry,
+                "properties": {"role": role},
+                "geometry": {"type": "MultiLineString", "coordinates": lines},
             }
-        )
-    if rings:
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"role": "contour"},
-                "geometry": {"type": "MultiLineString", "coordinates": outline(rings)},
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+            for role, lines in (("communes", inner), ("contour", outer))
+        ],
+    }
 
 
 def load(config):

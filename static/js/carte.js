@@ -6,7 +6,7 @@
 
   var BASEMAP_ATTRIBUTION = "Limites : IGN, Licence Ouverte";
   var BASEMAP_STYLES = {
-    commune: { color: "#6b7280", weight: 0.7, fillColor: "#f3f4f6", fillOpacity: 1 },
+    communes: { color: "#6b7280", weight: 0.8, fill: false },
     contour: { color: "#1f2937", weight: 2.5, fill: false }
   };
 
@@ -25,17 +25,38 @@
     return (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.0615) ? "#ffffff" : "#111827";
   }
 
-  /* The dominant need of these markers: the need index carried by most of
-     them; a tie goes to the need listed first; -1 when none has a need. */
-  function dominant(markers) {
+  /* How many markers of a cluster have each need first: {need index: n}.
+     Memoised per cluster (markercluster 1.5.3 keeps a cluster's own markers in
+     _markers and its sub-clusters in _childClusters): one pass over the tree
+     instead of walking every child marker for every icon at every zoom. The
+     markers never change once the map is drawn; the child count guards it. */
+  function needCounts(cluster) {
+    var memo = cluster._besoinsMemo;
+    if (memo && memo.total === cluster.getChildCount()) { return memo.counts; }
     var counts = {};
-    var best = -1;
-    markers.forEach(function (marker) {
+    cluster._markers.forEach(function (marker) {
       var need = marker.options.besoin;
-      if (typeof need !== "number" || need < 0) { return; }
       counts[need] = (counts[need] || 0) + 1;
-      if (best < 0 || counts[need] > counts[best] ||
-          (counts[need] === counts[best] && need < best)) {
+    });
+    cluster._childClusters.forEach(function (child) {
+      var sub = needCounts(child);
+      Object.keys(sub).forEach(function (need) {
+        counts[need] = (counts[need] || 0) + sub[need];
+      });
+    });
+    cluster._besoinsMemo = { total: cluster.getChildCount(), counts: counts };
+    return counts;
+  }
+
+  /* The dominant need: the index carried by most markers; a tie goes to the
+     need listed first; -1 when none has a need. */
+  function dominant(counts) {
+    var best = -1;
+    Object.keys(counts).forEach(function (key) {
+      var need = Number(key);
+      if (!(need >= 0)) { return; }
+      if (best < 0 || counts[key] > counts[best] ||
+          (counts[key] === counts[best] && need < best)) {
         best = need;
       }
     });
@@ -44,16 +65,16 @@
 
   function clusterIcon(payload) {
     return function (cluster) {
-      var markers = cluster.getAllChildMarkers();
-      var need = dominant(markers);
+      var total = cluster.getChildCount();
+      var need = dominant(needCounts(cluster));
       var colour = payload.couleurs[need] || payload.defaut;
-      var size = markers.length < 10 ? "small" : markers.length < 100 ? "medium" : "large";
+      var size = total < 10 ? "small" : total < 100 ? "medium" : "large";
       var disc = document.createElement("div");
       disc.style.backgroundColor = colour;
       disc.style.color = textColour(colour);
       disc.setAttribute("data-besoin", need >= 0 ? payload.slugs[need] : "");
       var count = document.createElement("span");
-      count.textContent = String(markers.length);
+      count.textContent = String(total);
       disc.appendChild(count);
       return L.divIcon({
         html: disc,
@@ -70,6 +91,15 @@
   }
 
   function markerFactory(payload, map) {
+    var popupOptions = { maxWidth: popupWidth(map), minWidth: 0, autoPanPadding: [12, 12] };
+    // The map may have been resized (phone turned) since: width on opening.
+    map.on("popupopen", function (event) {
+      var width = popupWidth(map);
+      if (event.popup.options.maxWidth !== width) {
+        event.popup.options.maxWidth = width;
+        event.popup.update();
+      }
+    });
     return function (row) {
       var colour = payload.couleurs[row[5]] || payload.defaut;
       var dot = document.createElement("span");
@@ -101,11 +131,7 @@
         box.appendChild(place);
         box.appendChild(link);
         return box;
-      }, { maxWidth: popupWidth(map), minWidth: 0, autoPanPadding: [12, 12] });
-      marker.on("popupopen", function (event) {
-        event.popup.options.maxWidth = popupWidth(map);
-        event.popup.update();
-      });
+      }, popupOptions);
       return marker;
     };
   }
@@ -117,7 +143,11 @@
     var pane = map.createPane("fond");
     pane.style.zIndex = 150;
     pane.style.pointerEvents = "none";
-    window.fetch(url, { credentials: "same-origin" })
+    // Asked for once the markers are drawn: they come first on a slow phone.
+    var request = new Promise(function (resolve) {
+      window.requestAnimationFrame(function () { window.setTimeout(resolve, 0); });
+    }).then(function () { return window.fetch(url, { credentials: "same-origin" }); });
+    request
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }
@@ -127,7 +157,7 @@
           interactive: false,
           attribution: BASEMAP_ATTRIBUTION,
           style: function (feature) {
-            return BASEMAP_STYLES[feature.properties.role] || BASEMAP_STYLES.commune;
+            return BASEMAP_STYLES[feature.properties.role] || BASEMAP_STYLES.communes;
           }
         }).addTo(map);
         map.getContainer().setAttribute("data-fond", "communes");

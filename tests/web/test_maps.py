@@ -28,73 +28,60 @@ def square(x, y):
     return [(x, y), (x + 1, y), (x + 1, y + 1), (x, y + 1), (x, y)]
 
 
-def test_outline_keeps_only_the_edges_no_neighbour_shares():
-    lines = basemap.outline([square(0, 0), square(1, 0)])
-    edges = {
+def edges(lines):
+    """The edges of these lines, as unordered pairs (a list: repeats show)."""
+    return [
         frozenset(pair) for line in lines for pair in zip(line, line[1:], strict=False)
-    }
-    shared = frozenset({(1, 0), (1, 1)})
-    assert shared not in edges
-    assert len(edges) == 6  # the 2×1 rectangle's perimeter
-    # A run crossing a ring's start point is joined into one line: each square
-    # gives one open line of three edges.
-    assert sorted(len(line) for line in lines) == [4, 4]
+    ]
 
 
-def test_cantal_layers_communes_and_outline(app):
+def test_boundaries_draw_each_edge_once_and_split_the_outline():
+    inner, outer = basemap.boundaries([square(0, 0), square(1, 0)])
+    assert edges(inner) == [frozenset({(1, 0), (1, 1)})]  # the shared side, once
+    assert len(edges(outer)) == len(set(edges(outer))) == 6  # the 2×1 perimeter
+    # A run crossing a ring's start point is one line: each square's outer
+    # sides make one open line of three sides, not two pieces.
+    assert [len(line) for line in outer] == [4, 4]
+
+
+def test_cantal_limits_and_outline(app):
     path = os.path.join(app.config["DATA_DIR"], basemap.FILENAME)
     layers = basemap.territory_layers(path, "15")
     roles = [f["properties"]["role"] for f in layers["features"]]
-    assert roles.count("commune") == 250 and roles[-1] == "contour"
-    communes = {
-        f["properties"]["nom"]: f["geometry"]
+    assert roles == ["communes", "contour"]
+    inner, outer = (
+        [[tuple(p) for p in line] for line in f["geometry"]["coordinates"]]
         for f in layers["features"]
-        if f["properties"]["role"] == "commune"
-    }
-    contour = layers["features"][-1]["geometry"]
-    assert contour["type"] == "MultiLineString"
-    on_outline = {tuple(p) for line in contour["coordinates"] for p in line}
-    # Aurillac lies inside the département: none of its edges is the outline;
-    # Pleaux (on the Corrèze border, with an enclave) has some.
-    aurillac = [tuple(p) for ring in communes["Aurillac"]["coordinates"] for p in ring]
-    assert not any(
-        a in on_outline and b in on_outline and _consecutive(contour, a, b)
-        for a, b in zip(aurillac, aurillac[1:], strict=False)
     )
-    pleaux = communes["Pleaux"]
-    assert pleaux["type"] == "MultiPolygon"
-    assert any(
-        tuple(p) in on_outline
-        for polygon in pleaux["coordinates"]
-        for ring in polygon
-        for p in ring
+    inner_edges, outer_edges = edges(inner), edges(outer)
+    assert len(set(inner_edges)) == len(inner_edges)  # each limit drawn once
+    assert not set(inner_edges) & set(outer_edges)
+    with open(path, encoding="utf-8") as f:
+        source = {
+            feature["properties"]["name"]: feature["geometry"]
+            for feature in json.load(f)["features"]
+        }
+    # Aurillac lies inside the département: its limits are all inner ones;
+    # Pleaux is on the Corrèze border.
+    aurillac = edges(
+        [[tuple(p) for p in ring] for ring in source["Aurillac"]["coordinates"]]
     )
-    # The outline spans the whole département: same extent as the communes.
-    every = [p for geometry in communes.values() for p in _points(geometry)]
-    outline_points = list(on_outline)
+    assert set(aurillac) <= set(inner_edges)
+    pleaux = edges(
+        [
+            [tuple(p) for p in ring]
+            for polygon in source["Pleaux"]["coordinates"]
+            for ring in polygon
+        ]
+    )
+    assert set(pleaux) & set(outer_edges)
+    # The outline spans the whole département: same extent as every limit.
+    every = {p for line in inner + outer for p in line}
+    rim = {p for line in outer for p in line}
     for axis in (0, 1):
-        assert min(p[axis] for p in outline_points) == min(p[axis] for p in every)
-        assert max(p[axis] for p in outline_points) == max(p[axis] for p in every)
-    text = json.dumps(layers)
-    assert not re.search(r"\d\.\d{6,}", text), "5 décimales au plus"
-
-
-def _points(geometry):
-    polygons = (
-        [geometry["coordinates"]]
-        if geometry["type"] == "Polygon"
-        else geometry["coordinates"]
-    )
-    return [tuple(p) for polygon in polygons for ring in polygon for p in ring]
-
-
-def _consecutive(contour, a, b):
-    for line in contour["coordinates"]:
-        points = [tuple(p) for p in line]
-        for p, q in zip(points, points[1:], strict=False):
-            if {p, q} == {a, b}:
-                return True
-    return False
+        assert min(p[axis] for p in rim) == min(p[axis] for p in every)
+        assert max(p[axis] for p in rim) == max(p[axis] for p in every)
+    assert not re.search(r"\d\.\d{6,}", json.dumps(layers)), "5 décimales au plus"
 
 
 def test_other_territory_gets_no_boundary(app):
@@ -111,8 +98,7 @@ def test_basemap_served_once_gzipped_and_cached(client):
     html = client.get("/carte").get_data(as_text=True)
     url = payload_of(html)["fond"]
     assert url.startswith("/carte/fond.geojson?v=")
-    # The boundaries are not inlined in the page (they weigh ~450 kB raw).
-    assert "Allanche" not in html.split("<footer")[0] or len(html) < 300_000
+    # The boundaries are not inlined in the page (they weigh ~230 kB raw).
     assert "3.01179" not in html
     response = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
@@ -120,9 +106,9 @@ def test_basemap_served_once_gzipped_and_cached(client):
     assert response.mimetype == "application/geo+json"
     assert "immutable" in response.headers["Cache-Control"]
     assert "max-age=31536000" in response.headers["Cache-Control"]
-    assert len(response.data) < 200_000
+    assert len(response.data) < 120_000
     layers = json.loads(gzip.decompress(response.data))
-    assert len(layers["features"]) == 251
+    assert len(layers["features"]) == 2
     again = client.get(
         url,
         headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]},
