@@ -105,8 +105,8 @@ def _values(args, name):
 
 # ASCII digits only: int() and float() also read « ٣ », « １２ » and « 1_0 ».
 INTEGER = re.compile(r"[+-]?[0-9]+")
-DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
-MAX_DIGITS = 30  # longer is out of range anyway; int() of 5 000 digits fails
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_DIGITS = 30  # more is out of range anyway; int() of 5 000 digits fails
 
 
 def _number(text, name, low, high, integer=False):
@@ -116,10 +116,12 @@ def _number(text, name, low, high, integer=False):
         raise ParamError(
             f"« {name} » doit être {kind} écrit en chiffres (0 à 9).", name
         )
-    if len(text) > MAX_DIGITS:
-        value = None
+    if integer:
+        significant = text.lstrip("+-").lstrip("0") or "0"
+        sign = -1 if text.startswith("-") else 1
+        value = sign * int(significant) if len(significant) <= MAX_DIGITS else None
     else:
-        value = int(text) if integer else float(text.replace(",", "."))
+        value = float(text.replace(",", "."))  # 1e999 is inf: out of range
     if value is None or not low <= value <= high:
         raise ParamError(f"« {name} » doit être compris entre {low} et {high}.", name)
     return value

@@ -167,3 +167,20 @@ def test_ids_past_two_to_the_63_are_404_for_the_admin(app, users, url, method):
     client = app.test_client()
     AuthActions(client).login("admin@exemple.fr")
     assert client.open(url, method=method).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"lat": "-3.453390458946682e-224", "lon": "3.789e-98"}, 200),
+        ({"lat": "44.926012345678901234567890123456", "lon": "2,44"}, 200),
+        ({"lat": "1e999", "lon": "2.44"}, 400),
+        ({"lat": "\u0664\u0665", "lon": "2.44"}, 400),
+        ({"page": "0" * 100_000 + "1"}, 200),
+        ({"page": "-0"}, 400),
+    ],
+)
+def test_decimal_notation_is_read_ascii_only(client, query, status):
+    """Numbers as OpenAPI clients write them (exponent, long decimals) are read."""
+    response = client.get("/api/services", query_string=query)
+    assert response.status_code == status, response.get_json()
