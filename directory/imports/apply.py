@@ -8,6 +8,7 @@ from operator import itemgetter
 
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
+from ..catalogue.transactions import writing
 from ..schema import FTS_COLUMNS
 from .records import (
     CHUNK,
@@ -29,7 +30,7 @@ def apply(db, report, *, user, structure_id=None):
     clock = time.perf_counter()
     stamp = now()
     changes = []
-    with db.atomic():
+    with writing(db):
         import_id = (
             db["imports"]
             .insert(
@@ -122,7 +123,7 @@ def apply_edits(db, edits, *, user, label):
     import (e.g. `geocode`); returns the import id, or None when nothing changes."""
     existing = fetch_services(db, list(edits))
     stamp, changes = now(), []
-    with db.atomic():
+    with writing(db):
         import_id = (
             db["imports"]
             .insert(
@@ -304,7 +305,7 @@ def undo(db, import_id):
             "select * from changes where import_id = ? order by id desc", [import_id]
         )
     )
-    with db.atomic():
+    with writing(db):
         touched, created = set(), []
         for change in changes:
             target, action = change["service_id"], change["action"]

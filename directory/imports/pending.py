@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from ..catalogue.times import stamp
+from ..catalogue.transactions import writing
 from . import engine
 
 PENDING, CLAIMED, APPLIED, REFUSED = "en-attente", "en-cours", "applique", "refuse"
@@ -179,7 +180,7 @@ def confirm(db, token, user, now, prepare):
                 token=token,
             )
         structures = list(report.structures)
-        with db.atomic():
+        with writing(db):
             import_id = engine.apply(
                 db,
                 report,

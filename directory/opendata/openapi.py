@@ -188,7 +188,8 @@ def _with_values(parameters, name, values):
 
 def search_parameters(besoins=None):
     """SEARCH_PARAMETERS with the lists of needs (this database's) and publics."""
-    parameters = _with_values(SEARCH_PARAMETERS, "public", list(PUBLICS.labels))
+    publics = [*PUBLICS.labels, *PUBLICS.labels.values()]  # slug or label
+    parameters = _with_values(SEARCH_PARAMETERS, "public", publics)
     if besoins:
         parameters = _with_values(parameters, "besoin", list(besoins))
     return parameters

@@ -56,10 +56,20 @@ def bad_parameter(exc):
     return error(exc.message, 400, exc.parametre)
 
 
+# Checked by the search itself, which also takes labels (« Se nourrir ») and
+# answers a misspelling with a suggestion (« vouliez-vous dire … »).
+VOCABULARY = frozenset({"besoin", "public", "frais", "modalite"})
+
+
 def check_documented(args):
     """Refuse values the OpenAPI document does not list (`tri=`, `ouvert=oui`)."""
-    besoins = list(get_besoins(get_db()).labels)
-    problem = undocumented_value(search_parameters(besoins), args)
+    for name in VOCABULARY:
+        if any(not value.strip() for value in args.getlist(name)):
+            raise ParamError(
+                f"« {name} » vide : donnez une valeur ou retirez-le.", name
+            )
+    parameters = [p for p in search_parameters() if p["name"] not in VOCABULARY]
+    problem = undocumented_value(parameters, args)
     if problem:
         raise ParamError(problem[1], problem[0])
 
@@ -145,7 +155,8 @@ def besoins():
 @bp.route("/openapi.json")
 def openapi():
     """The OpenAPI 3 description of this API."""
-    besoins = list(get_besoins(get_db()).labels)
+    labels = get_besoins(get_db()).labels
+    besoins = [*labels, *labels.values()]  # a slug or its French label
     return cached(openapi_document(request.host_url.rstrip("/"), besoins))
 
 

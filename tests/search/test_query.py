@@ -452,7 +452,7 @@ def test_service_detail_has_every_column(search_app):
         ({"lat": "nan", "lon": "3"}, "lat", "doit être un nombre"),
         ({"page": "0"}, "page", "compris entre"),
         ({"par_page": "1000"}, "par_page", "compris entre 1 et 100"),
-        ({"ouvert": "peut-être"}, "ouvert", "vaut 1"),
+        ({"ouvert": "peut-être"}, "ouvert", "valeurs possibles : 0, 1"),
         ({"frais": "cher"}, "frais", "Valeur inconnue"),
         ({"public": "martiens"}, "public", "Valeur inconnue"),
         ({"q": "x" * 201}, "q", "200 caractères"),
