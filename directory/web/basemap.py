@@ -17,11 +17,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
-from flask import Response, abort, current_app, has_request_context, request, url_for
+from flask import abort, current_app, has_request_context, url_for
+
+from .static_files import answer
 
 FILENAME = "cantal_communes.geojson"
 ENDPOINT = "fond_de_carte"
-YEAR, HOUR = 365 * 24 * 3600, 3600
 _cache = {}
 _lock = threading.Lock()
 
@@ -158,20 +159,7 @@ def send():
     entry = load(current_app.config)
     if entry is None:
         abort(404)
-    zipped = request.accept_encodings["gzip"] > 0
-    response = Response(
-        entry.gz if zipped else entry.data, mimetype="application/geo+json"
-    )
-    response.vary.add("Accept-Encoding")
-    if zipped:
-        response.content_encoding = "gzip"
-    response.set_etag(entry.version + ("-gz" if zipped else ""))
-    response.cache_control.public = True
-    versioned = request.args.get("v") == entry.version
-    response.cache_control.max_age = YEAR if versioned else HOUR
-    if versioned:
-        response.cache_control.immutable = True
-    return response.make_conditional(request)
+    return answer(entry.data, entry.gz, "application/geo+json", entry.version)
 
 
 def init_app(app):

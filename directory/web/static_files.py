@@ -83,24 +83,31 @@ def _path(filename):
     return path
 
 
-def send(filename):
-    """Answer a static file: gzip when the client accepts it, ETag, cache."""
-    entry = load(_path(filename))
-    zipped = entry.gz is not None and request.accept_encodings["gzip"] > 0
-    response = Response(entry.gz if zipped else entry.data, mimetype=entry.mimetype)
-    if entry.gz is not None:
+def answer(data, gz, mimetype, version, modified=None):
+    """A cacheable answer: gzip when offered and accepted, ETag, a year of cache
+    for the versioned URL (`?v=<version>`), an hour otherwise."""
+    zipped = gz is not None and request.accept_encodings["gzip"] > 0
+    response = Response(gz if zipped else data, mimetype=mimetype)
+    if gz is not None:
         response.vary.add("Accept-Encoding")
     if zipped:
         response.content_encoding = "gzip"
-    response.set_etag(entry.version + ("-gz" if zipped else ""))
-    response.last_modified = entry.modified
+    response.set_etag(version + ("-gz" if zipped else ""))
+    if modified is not None:
+        response.last_modified = modified
     response.cache_control.public = True
-    if request.args.get("v") == entry.version:
+    if request.args.get("v") == version:
         response.cache_control.max_age = YEAR
         response.cache_control.immutable = True
     else:
         response.cache_control.max_age = HOUR
     return response.make_conditional(request)
+
+
+def send(filename):
+    """Answer a static file."""
+    entry = load(_path(filename))
+    return answer(entry.data, entry.gz, entry.mimetype, entry.version, entry.modified)
 
 
 def favicon():
