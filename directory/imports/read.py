@@ -11,7 +11,7 @@ import math
 import zipfile
 from dataclasses import dataclass, field
 
-from ..catalogue.text import clean_text
+from ..catalogue.text import CONTROL, clean_text
 from ..schema import SERVICE_COLUMNS
 from .checks import unguard
 from .decoding import MIXED, detect_encoding, looks_binary
@@ -74,12 +74,18 @@ def is_comment(text):
 
 
 HELP_WORDS = ("obligatoire", "facultatif", "automatique", "conseillé")
+HELP_INITIALS = frozenset("oOfFaAcC")  # a cheap test first: 30 cells a row
+HELP_ROWS = 3  # a help row kept by mistake sits just under the header
 
 
 def looks_like_help(record):
     """True for a row of the template's help texts (« Obligatoire, … » in three
     cells or more), such as an old template's help row kept by mistake."""
-    hits = sum(1 for v in record.values() if v.lower().startswith(HELP_WORDS))
+    hits = sum(
+        1
+        for v in record.values()
+        if v[:1] in HELP_INITIALS and v[:12].lower().startswith(HELP_WORDS)
+    )
     return hits >= 3
 
 
@@ -278,15 +284,16 @@ def _data_rows(raw_rows, keys, table, max_rows):
                     )
                 continue
             cells = cells[:width]
-        cleaned = (clean_text(c).strip() for c in cells)  # no NUL, ESC, CR…
-        record = dict(zip(keys, cleaned, strict=False))
+        if CONTROL.search("".join(cells)):  # rare: clean only such rows
+            cells = [clean_text(c) for c in cells]  # no NUL, ESC, CR…
+        record = dict(zip(keys, map(str.strip, cells), strict=False))
         if unknown:
             del record[None]
         if not any(record.values()):
             continue  # cells holding only spaces
         if ignore and record.pop(IGNORE_COLUMN, ""):
             continue
-        if looks_like_help(record):
+        if count < HELP_ROWS and looks_like_help(record):
             table.issues.append(
                 Issue(
                     line=number,
