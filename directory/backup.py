@@ -24,6 +24,7 @@ import sqlite_utils
 
 from . import schema
 from .catalogue.times import now
+from .imports.records import RESTORE_PREFIX
 
 TIMEOUT_S = 10
 
@@ -169,7 +170,7 @@ def _record(db, database, name, user):
         {
             "id": top + 1,
             "utilisateur": user,
-            "fichier": f"restauration de {name}",
+            "fichier": f"{RESTORE_PREFIX}{name}",
             "cree_le": now(),
             "lignes": 0,
             "nouveaux": 0,

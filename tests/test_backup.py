@@ -8,7 +8,7 @@ from conftest import TODAY, snapshot
 
 from bench import synth
 from directory import backup
-from directory.db import connect
+from directory.db import connect, get_db
 from directory.imports import apply as apply_module
 from directory.imports import engine as importer
 
@@ -199,6 +199,15 @@ def test_restore_is_listed_in_the_admin_import_log(app, runner, client, auth, tm
     response = client.get("/admin/imports")
     assert response.status_code == 200
     assert "restauration de nuit.db" in response.get_data(as_text=True)
+    # It records no change to replay: undoing it is refused, not a silent no-op.
+    with app.app_context():
+        entry = get_db()["imports"].rows_where(
+            "fichier = ?", ["restauration de nuit.db"]
+        )
+        import_id = next(entry)["id"]
+    result = runner.invoke(args=["undo-import", str(import_id)])
+    assert result.exit_code != 0
+    assert "restauration de la base" in result.output
 
 
 def test_restore_adapts_a_copy_with_another_page_size(db, db_path, tmp_path):

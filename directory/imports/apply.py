@@ -13,6 +13,7 @@ from ..schema import FTS_COLUMNS
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
+    RESTORE_PREFIX,
     ImportRefused,
     fetch_services,
 )
@@ -285,6 +286,12 @@ def undo(db, import_id):
         raise ImportRefused(f"Import n°{import_id} introuvable.")
     if row["statut"] != "applique":
         raise ImportRefused(f"L'import n°{import_id} a déjà été annulé.")
+    if row["fichier"].startswith(RESTORE_PREFIX) and not row["lignes"]:
+        raise ImportRefused(
+            f"L'entrée n°{import_id} est une restauration de la base : elle ne "
+            "s'annule pas ainsi. Pour revenir en arrière, restaurez la copie "
+            "« avant-restauration » enregistrée à côté de la base."
+        )
     later = list(
         db.query(
             "select distinct c.import_id from changes c"

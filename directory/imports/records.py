@@ -30,6 +30,10 @@ class Record(tuple):
         return dict(zip(RECORD_COLUMNS, self, strict=True))
 
 
+# The log entry of a database restore (`flask restore`): it holds no change to
+# replay, so it cannot be undone like an import.
+RESTORE_PREFIX = "restauration de "
+
 CHUNK = 500  # ids per IN (…) query, under SQLite's parameter limit
 
 
