@@ -284,7 +284,8 @@ def _data_rows(raw_rows, keys, table, max_rows):
                     )
                 continue
             cells = cells[:width]
-        if CONTROL.search("".join(cells)):  # rare: clean only such rows
+        joined = "".join(cells)  # isprintable (C speed) rules most rows out
+        if not joined.isprintable() and CONTROL.search(joined):  # rare
             cells = [clean_text(c) for c in cells]  # no NUL, ESC, CR…
         record = dict(zip(keys, map(str.strip, cells), strict=False))
         if unknown:
