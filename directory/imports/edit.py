@@ -11,9 +11,8 @@ import json
 
 from ..catalogue.services import MULTI
 from ..schema import SERVICE_COLUMNS
-from .engine import Change, ImportReport
+from .engine import Change, ImportReport, differences
 from .read import clean_cell
-from .records import COMPARED
 
 LINE = 1  # the form is a file of one row
 PLACE = ("adresse", "code_postal", "commune")
@@ -53,12 +52,7 @@ def prepare_edit(service, values, *, validator, besoins, today, label):
     record["besoins_libelles"] = MULTI.join(
         besoins.labels[n] for n in record["besoins"].split(MULTI)
     )
-    if record["precision_geo"] == "manuel" and (
-        service["latitude"],
-        service["longitude"],
-    ) == (record["latitude"], record["longitude"]):
-        record["precision_geo"] = service["precision_geo"]  # same point, same origin
-    fields = [(c, service[c], record[c]) for c in COMPARED if service[c] != record[c]]
+    fields = differences(service, record)
     if any(name != "date_maj" for name, _, _ in fields):
         report.changed.append(Change(record, service, fields))
         if record["statut"] == "ferme" and service["statut"] != "ferme":

@@ -209,12 +209,7 @@ def _diff(db, records, allowed, report):
                 )
             )
             continue
-        if record["precision_geo"] == "manuel" and (
-            old["latitude"],
-            old["longitude"],
-        ) == (record["latitude"], record["longitude"]):
-            record["precision_geo"] = old["precision_geo"]  # same point, same origin
-        fields = [(c, old[c], record[c]) for c in COMPARED if old[c] != record[c]]
+        fields = differences(old, record)
         content = fields
         if report.refresh_date:  # a new date alone leaves the fiche unchanged
             content = [f for f in fields if f[0] != "date_maj"]
@@ -231,6 +226,17 @@ def _diff(db, records, allowed, report):
     if report.errors:
         report.new, report.changed, report.unchanged, report.closed = [], [], [], []
         report.refreshed = []
+
+
+def differences(old, record):
+    """[(column, before, after)] between a stored service and a validated
+    record; hand-typed coordinates equal to the stored point keep its origin."""
+    if record["precision_geo"] == "manuel" and (old["latitude"], old["longitude"]) == (
+        record["latitude"],
+        record["longitude"],
+    ):
+        record["precision_geo"] = old["precision_geo"]  # same point, same origin
+    return [(c, old[c], record[c]) for c in COMPARED if old[c] != record[c]]
 
 
 def format_report(report, *, dry_run):

@@ -5,6 +5,7 @@ exactly those `search.parse_params` reads; tests/web/test_contract.py runs
 Schemathesis against a live server with it.
 """
 
+from ..catalogue.services import SUMMARY_COLUMNS
 from ..catalogue.vocabulary import PUBLICS
 
 # Rules between parameters, which JSON Schema cannot say of separate query
@@ -126,16 +127,7 @@ _LIST = {"type": "array", "items": {"type": "string"}}
 SERVICE_SUMMARY = {
     "type": "object",
     "required": [
-        "id",
-        "nom",
-        "structure_nom",
-        "besoins",
-        "adresse",
-        "code_postal",
-        "commune",
-        "code_insee",
-        "latitude",
-        "longitude",
+        *SUMMARY_COLUMNS,
         "distance_km",
         "telephone",
         "ouvert_maintenant",

@@ -59,6 +59,8 @@ def bad_parameter(exc):
 # Checked by the search itself, which also takes labels (« Se nourrir ») and
 # answers a misspelling with a suggestion (« vouliez-vous dire … »).
 VOCABULARY = frozenset({"besoin", "public", "frais", "modalite"})
+# The other documented parameters, built once (this runs on every API search).
+CLOSED_PARAMETERS = [p for p in search_parameters() if p["name"] not in VOCABULARY]
 
 
 def check_documented(args):
@@ -68,8 +70,7 @@ def check_documented(args):
             raise ParamError(
                 f"« {name} » vide : donnez une valeur ou retirez-le.", name
             )
-    parameters = [p for p in search_parameters() if p["name"] not in VOCABULARY]
-    problem = undocumented_value(parameters, args)
+    problem = undocumented_value(CLOSED_PARAMETERS, args)
     if problem:
         raise ParamError(problem[1], problem[0])
 

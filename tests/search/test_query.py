@@ -220,7 +220,6 @@ def search_app(db_path):
         {
             "TESTING": True,
             "DATABASE": str(db_path),
-            "WTF_CSRF_ENABLED": False,
             "CLOCK": lambda: datetime.datetime(2026, 11, 26, 10, 0, tzinfo=PARIS),
         }
     )
