@@ -47,6 +47,18 @@ DERIVED_COLUMNS = {
     "cree_le": str,
     "modifie_le": str,
 }
+# Where a row comes from, beyond the CSV's `source` (issue 11). Written by the
+# data·inclusion import; the CSV import leaves them empty and never compares them.
+PROVENANCE_COLUMNS = {
+    "lien_source": str,  # the service's page at the producer
+    "id_source": str,  # the producer's own id (data·inclusion `id`)
+    "score_qualite": float,  # data·inclusion quality score, 0 to 1
+    "siret": str,  # the structure's SIRET, a deduplication key
+    "justificatifs": str,  # documents to bring (0.x `justificatifs`)
+    "mobilisation_precisions": str,  # how to apply (modes_mobilisation, …)
+    "origine": str,  # from what: « API data·inclusion », a file name
+    "importe_le": str,  # when the source last changed the row here
+}
 FTS_COLUMNS = ["nom", "description", "structure_nom", "commune", "besoins_libelles"]
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 
@@ -234,6 +246,60 @@ def m006_besoins_synonymes(db):
     """Needs: the synonyms a text search expands into the need, and related needs."""
     db["besoins"].add_column("synonymes", str)
     db["besoins"].add_column("besoins_proches", str)
+
+
+@migrations()
+def m007_sources(db):
+    """Sources meet: provenance of imported rows, duplicate clusters, conflicts
+    between a source and a partner's correction, « not duplicates » remembered,
+    the public's service proposals, and the kind of each import."""
+    for name, kind in PROVENANCE_COLUMNS.items():
+        db["services"].add_column(name, kind)
+    # The id of the service shown in place of this one (same place, another
+    # source); NULL for a service shown in search, map and exports.
+    db["services"].add_column("doublon_de", str)
+    db["imports"].add_column("genre", str)  # NULL: CSV/fiche; 'datainclusion', …
+    db["conflits"].create(
+        {
+            "id": int,
+            "import_id": int,
+            "service_id": str,
+            "champ": str,
+            "valeur_source": str,
+            "valeur_locale": str,
+            "statut": str,
+            "cree_le": str,
+        },
+        pk="id",
+        not_null={"import_id", "service_id", "champ", "statut", "cree_le"},
+        defaults={"statut": "ouvert"},
+    )
+    db["conflits"].create_index(["service_id"])
+    db["conflits"].create_index(["import_id"])
+    db["doublons_refuses"].create(
+        {"service_a": str, "service_b": str, "utilisateur": str, "cree_le": str},
+        pk=("service_a", "service_b"),
+    )
+    db["propositions"].create(
+        {
+            "id": int,
+            "nom": str,
+            "structure_nom": str,
+            "commune": str,
+            "besoins": str,
+            "description": str,
+            "contact": str,
+            "courriel": str,
+            "statut": str,
+            "cree_le": str,
+            "adresse_ip_hash": str,
+        },
+        pk="id",
+        not_null={"nom", "description", "statut", "cree_le"},
+        defaults={"statut": "nouvelle"},
+    )
+    db["propositions"].create_index(["statut", "cree_le"])
+    db["propositions"].create_index(["adresse_ip_hash", "cree_le"])
 
 
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)

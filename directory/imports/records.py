@@ -1,10 +1,16 @@
 """Validated services as compact records, and helpers shared by the import
 planner (`engine`) and the writer (`apply`). No Flask imports."""
 
-from ..schema import SERVICE_COLUMNS
+from ..schema import PROVENANCE_COLUMNS, SERVICE_COLUMNS
 
+# What a partner's CSV import compares; provenance is the sources' business.
 COMPARED = [c for c in SERVICE_COLUMNS if c != "id"] + ["precision_geo"]
-RECORD_COLUMNS = (*SERVICE_COLUMNS, "precision_geo", "besoins_libelles")
+RECORD_COLUMNS = (
+    *SERVICE_COLUMNS,
+    "precision_geo",
+    "besoins_libelles",
+    *PROVENANCE_COLUMNS,
+)
 _POSITION = {name: i for i, name in enumerate(RECORD_COLUMNS)}
 
 
