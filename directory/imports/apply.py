@@ -15,11 +15,18 @@ from .records import (
     RECORD_COLUMNS,
     RESTORE_PREFIX,
     ImportRefused,
+    Record,
     fetch_services,
 )
 
 INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, fill the FTS index in one statement
+SOURCE = "datainclusion"  # imports.genre of an external source's import
+# imports.genre of the admin taking a source's value in a conflict: the field
+# belongs to the source again (module `conflicts`).
+TAKEN = "pris-source"
+SOURCE_GENRES = frozenset({SOURCE, TAKEN})
+CONFLICT_PREFIX = "conflit:"  # changes.service_id of a conflict's status change
 
 
 def apply(db, report, *, user, structure_id=None):
@@ -46,6 +53,7 @@ def apply(db, report, *, user, structure_id=None):
                     **report.counts,
                     "statut": "applique",
                     "annule_le": None,
+                    "genre": report.genre,
                 }
             )
             .last_pk
@@ -53,11 +61,16 @@ def apply(db, report, *, user, structure_id=None):
         _apply_structures(db, report.structures, import_id, stamp, changes)
         # In id order, every b-tree keyed on the id grows at its end.
         new = sorted(report.new, key=itemgetter(0))
+        sourced = report.genre == SOURCE
+        if sourced:  # importe_le is the last record column: when it was written
+            new = [Record(r[:-1] + (stamp,)) for r in new]
         insert_services(db, new, stamp)
         for change in report.changed:
             fields = list(change.fields) + [
                 ("modifie_le", change.old["modifie_le"], stamp)
             ]
+            if sourced:
+                fields.append(("importe_le", change.old["importe_le"], stamp))
             if change.old["besoins_libelles"] != change.record["besoins_libelles"]:
                 fields.append(
                     (
@@ -110,6 +123,25 @@ def apply(db, report, *, user, structure_id=None):
             " values (?, ?, ?, ?, ?, ?)",
             itertools.chain(changes, creations),
         )
+        # Fields kept as a partner corrected them; `undo` deletes these rows.
+        db.conn.executemany(
+            "insert into conflits (import_id, service_id, champ, valeur_source,"
+            " valeur_locale, statut, cree_le) values (?, ?, ?, ?, ?, 'ouvert', ?)",
+            (
+                (
+                    import_id,
+                    c["service_id"],
+                    c["champ"],
+                    c["valeur_source"],
+                    c["valeur_locale"],
+                    stamp,
+                )
+                for c in report.conflicts
+            ),
+        )
+        # HERE, when `sourced`: duplicate clusters across sources, inside this
+        # transaction (catalogue.duplicates.update_clusters(db, import_id,
+        # stamp), audited as changes rows of this import).
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
@@ -119,9 +151,10 @@ def _json(value):
     return json.dumps(value, ensure_ascii=False)
 
 
-def apply_edits(db, edits, *, user, label):
+def apply_edits(db, edits, *, user, label, genre=None):
     """Apply field edits {service id: {column: value}} as one audited, undoable
-    import (e.g. `geocode`); returns the import id, or None when nothing changes."""
+    import (e.g. `geocode`); returns the import id, or None when nothing changes.
+    An edit of `besoins` should carry `besoins_libelles` too."""
     existing = fetch_services(db, list(edits))
     stamp, changes = now(), []
     with writing(db):
@@ -138,10 +171,12 @@ def apply_edits(db, edits, *, user, label):
                     "inchanges": 0,
                     "fermes": 0,
                     "statut": "applique",
+                    "genre": genre,
                 }
             )
             .last_pk
         )
+        needs = []
         for service_id, values in edits.items():
             old = existing[service_id]
             fields = [(c, old[c], v) for c, v in values.items() if old[c] != v]
@@ -149,6 +184,8 @@ def apply_edits(db, edits, *, user, label):
                 continue
             fields.append(("modifie_le", old["modifie_le"], stamp))
             db["services"].update(service_id, {c: v for c, _, v in fields})
+            if any(c == "besoins" for c, _, _ in fields):
+                needs.append(service_id)
             changes.extend(
                 (
                     import_id,
@@ -165,6 +202,7 @@ def apply_edits(db, edits, *, user, label):
             db.execute("delete from imports where id = ?", [import_id])
             return None
         db["imports"].update(import_id, {"modifies": modified})
+        set_besoins(db, needs)
         db.conn.executemany(
             "insert into changes (import_id, service_id, action, champ, avant, apres)"
             " values (?, ?, ?, ?, ?, ?)",
@@ -319,14 +357,24 @@ def undo(db, import_id):
             before = json.loads(change["avant"]) if change["avant"] else None
             if action == "creation":
                 created.append(target)
-            elif action == "modification":
+            elif action in ("modification", "fusion"):  # fusion: a merge's doublon_de
                 db["services"].update(target, {change["champ"]: before})
                 touched.add(target)
             elif action == "structure-creation":
                 db.execute("delete from structures where id = ?", [target])
+            elif action == "doublon-refuse":  # « not duplicates »: forget the pair
+                db.execute(
+                    "delete from doublons_refuses where service_a = ? and service_b = ?",
+                    [target, change["champ"]],
+                )
             elif action == "structure-modification":
                 db["structures"].update(
                     target, {"nom": before[0], "modifie_le": before[1]}
+                )
+            elif action == "conflit":  # an admin's decision on a conflict
+                db.execute(
+                    "update conflits set statut = ? where id = ?",
+                    [before, int(target.removeprefix(CONFLICT_PREFIX))],
                 )
         for start in range(0, len(created), CHUNK):
             chunk = created[start : start + CHUNK]
@@ -334,5 +382,6 @@ def undo(db, import_id):
             db.execute(f"delete from services where id in ({marks})", chunk)
         # Rows of deleted services are removed; touched ones are rebuilt.
         set_besoins(db, sorted(touched) + created)
+        db.execute("delete from conflits where import_id = ?", [import_id])
         db["imports"].update(import_id, {"statut": "annule", "annule_le": now()})
     return len(changes)

@@ -51,6 +51,13 @@ class ImportReport:
     closed: list = field(default_factory=list)
     structures: dict = field(default_factory=dict)  # id -> name in the file
     import_id: int | None = None
+    # External sources (module `external`): imports.genre, the ids closed
+    # because the source no longer has them (also in `closed`), and the fields
+    # kept as a partner corrected them: [{service_id, champ, valeur_source,
+    # valeur_locale}] (values as JSON), written to `conflits` by `apply`.
+    genre: str | None = None
+    gone: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # stage (French) -> seconds
 
     @property
@@ -68,7 +75,7 @@ class ImportReport:
     @property
     def writes(self):
         """True when applying would write something."""
-        return bool(self.new or self.changed or self.refreshed)
+        return bool(self.new or self.changed or self.refreshed or self.conflicts)
 
     @property
     def counts(self):
@@ -242,7 +249,8 @@ def differences(old, record):
 def format_report(report, *, dry_run):
     """The French report printed by the CLI."""
     out = [
-        f"Fichier « {report.filename} » : "
+        ("Source" if report.genre else "Fichier")
+        + f" « {report.filename} » : "
         + plural(report.rows_read, "ligne de services lue", "lignes de services lues")
         + (f" (encodage {report.encoding}" if report.encoding else "")
         + (")" if report.encoding else "")
@@ -266,9 +274,11 @@ def format_report(report, *, dry_run):
         f"{plural(c['modifies'], 'modifié')}, {plural(c['inchanges'], 'inchangé')}"
         f", {plural(c['fermes'], 'fermé')}."
     )
-    for change in report.changed[:50]:
+    gone = set(report.gone)
+    for change in [c for c in report.changed if c.record["id"] not in gone][:50]:
         names = ", ".join(f for f, _, _ in change.fields)
         out.append(f"  ~ {change.record['id']} : {names}")
+    out += external_lines(report)
     if report.refreshed:
         out.append(refreshed_text(report, done=bool(report.import_id)))
     if not report.writes:
@@ -278,6 +288,28 @@ def format_report(report, *, dry_run):
     elif report.import_id:
         out.append(f"Import n°{report.import_id} enregistré.")
     return "\n".join(out)
+
+
+def external_lines(report):
+    """Closures for absence from the source, and fields kept as corrected here."""
+    out = []
+    if report.gone:
+        out.append(
+            plural(len(report.gone), "service fermé", "services fermés")
+            + " car absent(s) de la source (fermé(s), pas supprimé(s)) :"
+        )
+        out += [f"  × {service_id}" for service_id in report.gone[:50]]
+    if report.conflicts:
+        count = plural(len(report.conflicts), "champ corrigé", "champs corrigés")
+        out.append(
+            f"{count} localement : la valeur locale est gardée, la source en dit "
+            "une autre (à arbitrer dans Administration › Conflits) :"
+        )
+        out += [
+            f"  ~ {c['service_id']} : {c['champ']} gardé (corrigé localement)"
+            for c in report.conflicts[:50]
+        ]
+    return out
 
 
 def refreshed_text(report, *, done=False):

@@ -1,0 +1,167 @@
+"""Partners win over sources: which fields a partner corrected, the conflicts
+an import notes, and the admin's decision on one. No Flask imports.
+
+A field belongs to whoever changed it last in the audit trail (`changes` of
+applied imports): a source's import (imports.genre in SOURCE_GENRES) or
+anyone else (a partner's CSV, the fiche form, an admin's merge). A service
+created by someone else belongs to them as a whole.
+"""
+
+import json
+
+from ..catalogue.services import MULTI
+from ..catalogue.times import now
+from ..catalogue.transactions import writing
+from .apply import CONFLICT_PREFIX, SOURCE_GENRES, TAKEN, apply_edits
+from .records import CHUNK, ImportRefused
+
+KEPT = "garde-local"
+# Kept quietly: they follow another field (the commune, the point) or are dated.
+QUIET = frozenset({"precision_geo", "code_insee"})
+STATUSES = {"ouvert": "à arbitrer", KEPT: "correction gardée", TAKEN: "source prise"}
+
+
+def local_owners(db, service_ids):
+    """{(service id, field or '*'): True when a partner owns it, False for a
+    source}, from the latest applied change; one query per chunk of ids."""
+    owners = {}
+    for start in range(0, len(service_ids), CHUNK):
+        chunk = service_ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for service_id, action, name, genre in db.execute(
+            "select c.service_id, c.action, c.champ, i.genre from changes c"
+            " join imports i on i.id = c.import_id where i.statut = 'applique'"
+            f" and c.action in ('creation', 'modification') and c.service_id in"
+            f" ({marks}) order by c.id",
+            chunk,
+        ).fetchall():
+            key = (service_id, "*" if action == "creation" else name)
+            owners[key] = genre not in SOURCE_GENRES
+    return owners
+
+
+def _known(db, service_ids):
+    """(service id, field, source value) of conflicts open or already decided
+    for the partner: the same disagreement is not noted twice."""
+    known = set()
+    for start in range(0, len(service_ids), CHUNK):
+        chunk = service_ids[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        known.update(
+            db.execute(
+                "select service_id, champ, valeur_source from conflits"
+                f" where statut in ('ouvert', ?) and service_id in ({marks})",
+                [KEPT, *chunk],
+            ).fetchall()
+        )
+    return known
+
+
+def keep_local_fields(db, pending, report):
+    """Drop from each pending change [(record, old, fields)] the fields a
+    partner owns (the record keeps the local value) and note the conflicts."""
+    ids = [record["id"] for record, _, _ in pending]
+    owners = local_owners(db, ids)
+    if not any(owners.values()):
+        return
+    known = _known(db, ids)
+    for record, old, fields in pending:
+        service_id = record["id"]
+        whole = owners.get((service_id, "*"), False)
+        kept = []
+        for name, before, after in fields:
+            if not owners.get((service_id, name), whole):
+                kept.append((name, before, after))
+                continue
+            if name == "date_maj":  # a newer check by the source still dates it
+                if (after or "") > (before or ""):
+                    kept.append((name, before, after))
+                else:
+                    record[name] = before
+                continue
+            record[name] = before
+            if name == "besoins":
+                record["besoins_libelles"] = old["besoins_libelles"]
+            if name in QUIET:
+                continue
+            source = json.dumps(after, ensure_ascii=False)
+            if (service_id, name, source) in known:
+                continue
+            known.add((service_id, name, source))
+            report.conflicts.append(
+                {
+                    "service_id": service_id,
+                    "champ": name,
+                    "valeur_source": source,
+                    "valeur_locale": json.dumps(before, ensure_ascii=False),
+                }
+            )
+        fields[:] = kept
+
+
+def resolve(db, conflict_id, *, take_source, user):
+    """The admin's decision on an open conflict, audited and undoable: keep the
+    local value, or write the source's (through apply_edits). Returns the
+    import id."""
+    conflict = next(db["conflits"].rows_where("id = ?", [conflict_id]), None)
+    if conflict is None:
+        raise ImportRefused(f"Conflit n°{conflict_id} introuvable.")
+    if conflict["statut"] != "ouvert":
+        raise ImportRefused(f"Le conflit n°{conflict_id} a déjà été arbitré.")
+    service_id, name = conflict["service_id"], conflict["champ"]
+    if not db["services"].count_where("id = ?", [service_id]):
+        raise ImportRefused(f"Le service « {service_id} » n'existe plus.")
+    status = TAKEN if take_source else KEPT
+    with writing(db):
+        import_id = None
+        if take_source:
+            value = json.loads(conflict["valeur_source"])
+            edit = {name: value}
+            if name == "besoins":
+                labels = {
+                    r["slug"]: r["libelle"]
+                    for r in db.query("select slug, libelle from besoins")
+                }
+                edit["besoins_libelles"] = MULTI.join(
+                    labels.get(n, n) for n in (value or "").split(MULTI) if n
+                )
+            import_id = apply_edits(
+                db,
+                {service_id: edit},
+                user=user,
+                label=f"conflit n°{conflict_id} : valeur de la source",
+                genre=TAKEN,
+            )
+        if import_id is None:  # nothing to write on the service: log the decision
+            import_id = (
+                db["imports"]
+                .insert(
+                    {
+                        "utilisateur": user,
+                        "fichier": f"conflit n°{conflict_id} : correction gardée"
+                        if not take_source
+                        else f"conflit n°{conflict_id} : valeur de la source",
+                        "cree_le": now(),
+                        "lignes": 0,
+                        "nouveaux": 0,
+                        "modifies": 0,
+                        "inchanges": 0,
+                        "fermes": 0,
+                        "statut": "applique",
+                        "genre": "conflit",
+                    }
+                )
+                .last_pk
+            )
+        db["changes"].insert(
+            {
+                "import_id": import_id,
+                "service_id": f"{CONFLICT_PREFIX}{conflict_id}",
+                "action": "conflit",
+                "champ": "statut",
+                "avant": json.dumps("ouvert"),
+                "apres": json.dumps(status),
+            }
+        )
+        db.execute("update conflits set statut = ? where id = ?", [status, conflict_id])
+    return import_id
