@@ -44,6 +44,24 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
 
 
+# Fees and access modes are often unknown to whoever lists a service (a source
+# that names a crèche rarely gives its fees): left empty, they are warned about,
+# not guessed, so the service can still be found.
+UNKNOWN_OK = "unknown-ok"
+
+
+def _missing(choices, required):
+    """The problem of an empty required choice (a warning when UNKNOWN_OK)."""
+    values = ", ".join(f"« {s} »" for s in choices.labels)
+    if required is UNKNOWN_OK:
+        return problem(
+            choices.name,
+            f"non renseigné ({values}) : complétez dès que vous le savez.",
+            blocking=False,
+        )
+    return problem(choices.name, f"valeur obligatoire ({values}).")
+
+
 def slugify(text):
     """A valid id/slug proposal for a free text."""
     return fold(text)[:100].strip("-")
@@ -75,7 +93,7 @@ class RowValidator:
             (8, "publics", self._publics, "tous-publics"),
             (9, "age_min", partial(self._age, "age_min"), ""),
             (10, "age_max", partial(self._age, "age_max"), ""),
-            (12, "frais", partial(self._choice, FRAIS, required=True), ""),
+            (12, "frais", partial(self._choice, FRAIS, required=UNKNOWN_OK), ""),
             (14, "modalites_acces", self._modalites, ""),
             (15, "modes_accueil", partial(self._multi, MODES_ACCUEIL), "en-presentiel"),
             (16, "langues", partial(self._multi, LANGUES), "fr"),
@@ -226,14 +244,7 @@ class RowValidator:
     def _choice(self, choices, value, required=False):
         if not value:
             if required:
-                return None, (
-                    problem(
-                        choices.name,
-                        "valeur obligatoire ("
-                        + ", ".join(f"« {s} »" for s in choices.labels)
-                        + ").",
-                    ),
-                )
+                return None, (_missing(choices, required),)
             return None, ()
         slug = choices.match(value)
         if slug is None:
@@ -253,7 +264,9 @@ class RowValidator:
             problem(choices.name, f"« {bad} » inconnu", suggestion=choices.suggest(bad))
             for bad in unknown
         ]
-        if required and not found and not unknown:
+        if required is UNKNOWN_OK and not found and not unknown:
+            problems.append(_missing(choices, required))
+        elif required and not found and not unknown:
             problems.append(problem(choices.name, "au moins une valeur obligatoire."))
         return MULTI.join(found) or None, tuple(problems)
 
@@ -271,7 +284,7 @@ class RowValidator:
         return normalised, problems
 
     def _modalites(self, value):
-        normalised, problems = self._multi(MODALITES, value, required=True)
+        normalised, problems = self._multi(MODALITES, value, required=UNKNOWN_OK)
         if {"acces-libre", "orientation-professionnel"} <= set(
             (normalised or "").split(MULTI)
         ):

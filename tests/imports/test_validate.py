@@ -439,10 +439,6 @@ def validate(gazetteer, besoins):
             ),
         ),
         (
-            {"frais": ""},
-            ("frais", "valeur obligatoire (« gratuit », « payant »)."),
-        ),
-        (
             {"modalites_acces": "acces-libre, orientation-professionnel"},
             (
                 "modalites_acces",
@@ -604,6 +600,29 @@ def test_single_blocking_error(changes, expected, validate):
             {"telephone": "", "site_web": ""},
             {"telephone": None},
             [(None, NO_CONTACT)],
+        ),
+        (
+            {"frais": ""},
+            {"frais": None},
+            [
+                (
+                    "frais",
+                    "non renseigné (« gratuit », « payant ») : complétez dès que "
+                    "vous le savez.",
+                )
+            ],
+        ),
+        (
+            {"modalites_acces": ""},
+            {"modalites_acces": None},
+            [
+                (
+                    "modalites_acces",
+                    "non renseigné (« acces-libre », « sur-rendez-vous », "
+                    "« sur-inscription », « orientation-professionnel ») : "
+                    "complétez dès que vous le savez.",
+                )
+            ],
         ),
     ],
 )
