@@ -364,7 +364,8 @@ def undo(db, import_id):
                 db.execute("delete from structures where id = ?", [target])
             elif action == "doublon-refuse":  # « not duplicates »: forget the pair
                 db.execute(
-                    "delete from doublons_refuses where service_a = ? and service_b = ?",
+                    "delete from doublons_refuses"
+                    " where service_a = ? and service_b = ?",
                     [target, change["champ"]],
                 )
             elif action == "structure-modification":
