@@ -107,6 +107,7 @@ def route_urls(app, users, import_ids):
         "user_id": users["other"],
         "structure_id": OTHER,
         "report_id": 1,
+        "conflict_id": 1,
     }
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in MY_BLUEPRINTS:
