@@ -21,7 +21,7 @@ from ..db import get_db
 from ..geo.french import de
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
-from . import fiche, reports
+from . import fiche, propose, reports
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
 from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
@@ -31,6 +31,7 @@ from .security import csp_nonce
 
 bp = Blueprint("public", __name__)
 bp.add_app_template_filter(de, "de")  # {{ nom|de }} → « d'Aurillac »
+propose.register(bp)  # « Proposer un service »: /proposer
 
 MAP_LIMIT = 10_000  # markers on /carte: one compact JSON array
 LIST_ON_MAP = 100  # text alternative under the full-screen map
@@ -199,7 +200,7 @@ def page_context(db, args):
 def index():
     """Home page: search form and the needs with their counts."""
     db = get_db()
-    total = db["services"].count_where("statut != 'ferme'")
+    total = db["services"].count_where("statut != 'ferme' and doublon_de is null")
     return render_template(
         "public/index.html",
         besoins=besoins_with_counts(db),
@@ -281,6 +282,7 @@ def render_fiche(row, form, status=200, limited=False):
     return render_template(
         "public/service.html",
         service=fiche.describe(row, now=clock(), gazetteer=get_gazetteer(db)),
+        provenance=fiche.provenance(db, row, current_app.config.get("DATA_DIR")),
         form=form,
         limited=limited,
         besoins=besoins,
