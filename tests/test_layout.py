@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 PACKAGE = ROOT / "directory"
-CORE = ("catalogue", "geo", "imports", "search", "opendata")
+CORE = ("catalogue", "geo", "imports", "search", "opendata", "sources")
 WEB = ("web", "partners")
 FLASK_LAYER = ("flask", "flask_wtf", "flask_compress", "werkzeug", "wtforms")
 MAX_LINES = 400
@@ -20,6 +20,7 @@ ALLOWED = {
     "search": {"catalogue", "geo", "schema"},
     "imports": {"catalogue", "geo", "schema"},
     "opendata": {"catalogue", "imports", "schema"},
+    "sources": {"catalogue", "geo", "imports", "schema"},
     "web": {*CORE, "db", "schema"},
     "partners": {*CORE, "web", "db", "schema"},
 }

@@ -1,0 +1,364 @@
+"""Read data·inclusion structures and services (open-data files or the API) into
+a SourceBatch of rows in our CSV columns, ready for the import engine. No Flask.
+
+Files: JSON arrays (structures.json, services.json), JSON lines, CSV as
+published, saved `/api/v1/services` pages and `/api/v1/search/services`
+answers. Which file holds structures and which services is read from content.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..imports.report import Issue, plural
+from .client import ClientError, DataInclusionClient
+from .convert import Converter, as_text
+from .mapping import default_tables
+
+LINE_UNREADABLE = "ligne illisible"
+NOT_REQUESTED = "source non demandée"
+INCOMPLETE = "service incomplet"
+REPEATED = "service en double dans les données"
+
+
+@dataclass
+class SourceBatch:
+    """What a source gave: rows for the engine, issues, and what was left out."""
+
+    rows: list = field(default_factory=list)  # [(line, raw row)]
+    issues: list = field(default_factory=list)  # imports.report.Issue
+    left_out: dict = field(default_factory=dict)  # French reason → count
+    sources: set = field(default_factory=set)  # data·inclusion source ids seen
+    seen_ids: set = field(default_factory=set)  # our ids of in-territory services
+    origin: str = ""
+
+    @property
+    def blocked(self):
+        """True when the input could not be read: nothing must be written."""
+        return any(issue.blocking for issue in self.issues)
+
+    def leave_out(self, reason):
+        self.left_out[reason] = self.left_out.get(reason, 0) + 1
+
+    def left_out_text(self):
+        """« 12 services laissés de côté : 9 hors du territoire, 3 … » or ''."""
+        total = sum(self.left_out.values())
+        if not total:
+            return ""
+        subject = plural(total, "service laissé de côté", "services laissés de côté")
+        reasons = sorted(self.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+        return f"{subject} : " + ", ".join(f"{n} {why}" for why, n in reasons) + "."
+
+
+# -- parsing a file ----------------------------------------------------------------
+
+
+class Unreadable(Exception):
+    """The whole file cannot be read (French message)."""
+
+
+def _json_error(name, exc, text):
+    if exc.pos >= len(text.rstrip()) - 1:
+        return Unreadable(
+            f"{name} : JSON incomplet, le fichier semble tronqué (ligne {exc.lineno})."
+        )
+    return Unreadable(
+        f"{name} : JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})."
+    )
+
+
+def items_of_document(document, name):
+    """The records of a parsed JSON document: an array, a `/services` page
+    ({"items": […]}), a `/search/services` answer (items {"service": …})."""
+    if isinstance(document, list):
+        items = document
+    elif isinstance(document, dict) and isinstance(document.get("items"), list):
+        items = document["items"]
+    elif isinstance(document, dict) and ("id" in document or "nom" in document):
+        items = [document]
+    else:
+        raise Unreadable(
+            f"{name} : format inconnu (ni tableau JSON, ni réponse de l'API "
+            "data·inclusion avec « items »)."
+        )
+    return [
+        item["service"]
+        if isinstance(item, dict) and isinstance(item.get("service"), dict)
+        else item
+        for item in items
+    ]
+
+
+def parse_file(data, name):
+    """(records, issues) of a file's bytes; raises Unreadable."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(
+            f"{name} : le fichier n'est pas en UTF-8 (octet {exc.start})."
+        ) from None
+    stripped = text.lstrip()
+    if not stripped:
+        raise Unreadable(f"{name} : fichier vide.")
+    if stripped[0] == "[":
+        try:
+            return items_of_document(json.loads(text), name), []
+        except json.JSONDecodeError as exc:
+            raise _json_error(name, exc, text) from None
+    if stripped[0] == "{":
+        try:
+            return items_of_document(json.loads(text), name), []
+        except json.JSONDecodeError as exc:
+            lines = text.splitlines()
+            if _is_json_line(stripped.split("\n", 1)[0]) and len(lines) > 1:
+                return _json_lines(lines, name, text)
+            raise _json_error(name, exc, text) from None
+    return _csv(text, name), []
+
+
+def _is_json_line(line):
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _json_lines(lines, name, text):
+    records, issues = [], []
+    numbered = [(n, ln) for n, ln in enumerate(lines, start=1) if ln.strip()]
+    for position, (number, line) in enumerate(numbered, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if position == len(numbered) and not text.endswith("\n"):
+                raise Unreadable(
+                    f"{name} : dernière ligne incomplète, le fichier semble "
+                    f"tronqué (ligne {number})."
+                ) from None
+            records.append(_Unreadable(number))
+    return records, issues
+
+
+@dataclass
+class _Unreadable:
+    """A JSON line that could not be parsed (kept to report its position)."""
+
+    number: int
+
+
+def _csv(text, name):
+    sample = text[:4096]
+    header = sample.splitlines()[0] if sample else ""
+    delimiter = max((",", ";", "\t"), key=header.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    fields = set(reader.fieldnames or ())
+    if not {"id", "nom"} <= fields:
+        raise Unreadable(
+            f"{name} : format inconnu (ni JSON, ni CSV avec les colonnes « id » "
+            "et « nom » de data·inclusion)."
+        )
+    return [
+        {k: v for k, v in row.items() if k and v not in (None, "")} for row in reader
+    ]
+
+
+def is_services(records):
+    """True when most records are services (they name their structure)."""
+    dicts = [r for r in records if isinstance(r, dict)]
+    services = sum(
+        1 for r in dicts if "structure_id" in r or isinstance(r.get("structure"), dict)
+    )
+    return bool(dicts) and services * 2 >= len(dicts)
+
+
+# -- building a batch -----------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, *, territory, gazetteer, sources, today, tables):
+        self.batch = SourceBatch()
+        self.wanted = set(sources) if sources else None
+        self.converter = Converter(
+            tables or default_tables(),
+            territory=territory,
+            gazetteer=gazetteer,
+            today=today,
+        )
+        self.structures = {}  # (source, id) and id → structure dict
+        self.lines = {}  # our id → line first seen
+        self.position = 0
+
+    def add_structures(self, records):
+        for record in records:
+            if not isinstance(record, dict) or not as_text(record.get("id")):
+                continue
+            key = as_text(record.get("id"))
+            self.structures[as_text(record.get("source")), key] = record
+            self.structures.setdefault(("", key), record)
+
+    def _structure(self, service):
+        nested = service.get("structure")
+        if isinstance(nested, dict):
+            return nested
+        key = as_text(service.get("structure_id"))
+        source = as_text(service.get("source"))
+        return self.structures.get((source, key)) or self.structures.get(("", key))
+
+    def add_services(self, records, where):
+        batch = self.batch
+        for index, record in enumerate(records, start=1):
+            self.position += 1
+            line = self.position
+            if not isinstance(record, dict):
+                what = (
+                    f"ligne {record.number} illisible (JSON invalide)"
+                    if isinstance(record, _Unreadable)
+                    else "n'est pas un objet JSON"
+                )
+                self._warn(f"{where}, service n° {index} : {what}", line)
+                batch.leave_out(LINE_UNREADABLE)
+                continue
+            source = as_text(record.get("source"))
+            if self.wanted is not None and source not in self.wanted:
+                batch.leave_out(NOT_REQUESTED)
+                continue
+            missing = [f for f in ("id", "nom") if not as_text(record.get(f))]
+            converted = None
+            if as_text(record.get("id")):
+                converted = self.converter.convert(record, self._structure(record))
+                if converted.in_territory:  # seen, even if unusable: not closed
+                    batch.seen_ids.add(converted.id)
+                    batch.sources.add(source)
+            if missing:
+                label = " ni ".join(f"« {f} »" for f in missing)
+                self._warn(f"{where}, service n° {index} : pas de {label}", line)
+                batch.leave_out(INCOMPLETE)
+                continue
+            if converted.row is None:
+                batch.leave_out(converted.reason)
+                continue
+            first = self.lines.setdefault(converted.id, line)
+            if first != line:
+                self._warn(
+                    f"{where}, service n° {index} : « {record.get('id')} » déjà lu "
+                    f"(service n° {first}) ; seule la première version est gardée",
+                    line,
+                )
+                batch.leave_out(REPEATED)
+                continue
+            batch.rows.append((line, converted.row))
+
+    def _warn(self, message, line):
+        self.batch.issues.append(
+            Issue(f"{message} ; service laissé de côté.", line, blocking=False)
+        )
+
+    def block(self, message):
+        self.batch.issues.append(Issue.file(message))
+        self.batch.rows = []
+        return self.batch
+
+
+def load_files(
+    paths,
+    *,
+    territory="15",
+    gazetteer=None,
+    sources=None,
+    today=None,
+    tables=None,
+):
+    """A SourceBatch from data·inclusion files (structures and services, in any
+    order); a file that cannot be read blocks the whole batch."""
+    builder = _Builder(
+        territory=territory,
+        gazetteer=gazetteer,
+        sources=sources,
+        today=today,
+        tables=tables,
+    )
+    names = [Path(p).name for p in paths]
+    builder.batch.origin = ", ".join(names)
+    parsed = []
+    for path, name in zip(paths, names, strict=True):
+        try:
+            records, _ = parse_file(Path(path).read_bytes(), name)
+        except OSError as exc:
+            return builder.block(f"{name} : lecture impossible ({exc.strerror}).")
+        except Unreadable as exc:
+            return builder.block(str(exc))
+        parsed.append((name, records))
+    service_files = []
+    for name, records in parsed:
+        if is_services(records):
+            service_files.append((name, records))
+        else:
+            builder.add_structures(records)
+    if not service_files:
+        return builder.block(
+            "Aucun fichier de services data·inclusion parmi : " + ", ".join(names) + "."
+        )
+    for name, records in service_files:
+        builder.add_services(records, name)
+    return builder.batch
+
+
+def load_api(
+    base_url,
+    token,
+    *,
+    territory="15",
+    gazetteer=None,
+    sources=None,
+    today=None,
+    progress=None,
+    page_size=1000,
+    timeout=30,
+    retries=4,
+    backoff=1.0,
+    max_page_bytes=50 * 1024 * 1024,
+    tables=None,
+):
+    """A SourceBatch from the data·inclusion API (structures then services of the
+    territory's département); any failure of the API blocks the whole batch."""
+    builder = _Builder(
+        territory=territory,
+        gazetteer=gazetteer,
+        sources=sources,
+        today=today,
+        tables=tables,
+    )
+    builder.batch.origin = f"API data·inclusion ({base_url})"
+    client = DataInclusionClient(
+        base_url,
+        token,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        page_size=page_size,
+        max_page_bytes=max_page_bytes,
+    )
+    try:
+        structures = client.fetch_all(
+            "structures", territory, sources=sources, progress=progress
+        )
+        builder.add_structures(item for _, item in structures)
+        services = client.fetch_all(
+            "services", territory, sources=sources, progress=progress
+        )
+    except ClientError as exc:
+        return builder.block(str(exc))
+    finally:
+        client.close()
+    for page, group in _by_page(services):
+        builder.add_services(group, f"API, page {page} des services")
+    return builder.batch
+
+
+def _by_page(items):
+    pages = {}
+    for page, item in items:
+        pages.setdefault(page, []).append(item)
+    return sorted(pages.items())
