@@ -12,6 +12,9 @@ import phonenumbers
 from ..schema import SERVICE_COLUMNS
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Where each row comes from (issue 11), after the data/services.csv columns:
+# the open-data exports carry them; the CSV import ignores them.
+PROVENANCE_EXPORT = ("lien_source", "origine", "importe_le")
 
 
 def escape_formula(value):

@@ -45,7 +45,8 @@ class SearchIndex:
     def __init__(self, db, besoin_slugs):
         self.besoin_bits = {slug: 1 << i for i, slug in enumerate(besoin_slugs)}
         rows = db.conn.execute(
-            f"select {COLUMNS} from services order by rowid"
+            # One service per duplicate cluster: the others are never found.
+            f"select {COLUMNS} from services where doublon_de is null order by rowid"
         ).fetchall()
         n = len(rows)
         self.rowid = np.fromiter((r[0] for r in rows), np.int64, n)

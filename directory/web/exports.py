@@ -6,7 +6,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..db import get_db
 from ..opendata import datainclusion, geojson
-from ..opendata.csv_excel import export_rows
+from ..opendata.csv_excel import PROVENANCE_EXPORT, export_rows
+from ..schema import SERVICE_COLUMNS
 from ..search.query import ParamError
 from .api import bad_parameter, run_search
 from .context import clock
@@ -33,8 +34,10 @@ def _download(body, mimetype, name):
 
 @bp.route("/services.csv")
 def services_csv():
-    """CSV for French Excel: `;`, UTF-8 BOM, CRLF, formulas neutralised."""
-    return _download(export_rows(_rows()), "text/csv", "services-cantal-{date}.csv")
+    """CSV for French Excel: `;`, UTF-8 BOM, CRLF, formulas neutralised; one
+    service per duplicate cluster, with its provenance columns."""
+    body = export_rows(_rows(), columns=[*SERVICE_COLUMNS, *PROVENANCE_EXPORT])
+    return _download(body, "text/csv", "services-cantal-{date}.csv")
 
 
 @bp.route("/services.geojson")
@@ -46,6 +49,7 @@ def services_geojson():
         return {
             **detail(row, now=now, absolute=True),
             "distance_km": row.get("distance_km"),
+            **{column: row.get(column) for column in PROVENANCE_EXPORT},
         }
 
     collection = geojson.feature_collection(

@@ -5,10 +5,14 @@ autoescaping does all HTML escaping. Links are only made from http(s) URLs.
 """
 
 import calendar
+import csv
 import datetime
+import functools
+import os
 import re
 from urllib.parse import quote, urlsplit
 
+from ..catalogue.matching import is_external
 from ..catalogue.vocabulary import (
     FRAIS,
     LANGUAGE_NAMES,
@@ -31,6 +35,8 @@ OSM_DIRECTIONS = "https://www.openstreetmap.org/directions?to={lat}%2C{lon}"
 LANGUAGES = {}
 for _name, _code in LANGUAGE_NAMES.items():
     LANGUAGES.setdefault(_code, _name.capitalize())  # first name wins (fa: persan)
+SOURCES_CSV = os.path.join("datainclusion", "sources.csv")
+LOCAL_LABEL = "cet annuaire"
 
 
 def tel_href(value):
@@ -157,4 +163,74 @@ def describe(row, *, now, gazetteer=None):
         if lat is not None and lon is not None
         else None
     )
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _labels(path, mtime):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return {
+            (r.get("source") or "").strip(): (r.get("libelle") or "").strip()
+            for r in csv.DictReader(handle)
+        }
+
+
+def source_labels(data_dir):
+    """{source id: French label} of data/datainclusion/sources.csv ({} if absent)."""
+    path = os.path.join(data_dir or "", SOURCES_CSV)
+    try:
+        return _labels(path, os.stat(path).st_mtime_ns)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {}
+
+
+def source_label(row, labels):
+    """« DORA » for a data·inclusion row (its raw id when unknown), else None."""
+    if not is_external(row):
+        return None
+    source = (row.get("source") or "").strip()
+    return labels.get(source) or source or "data·inclusion"
+
+
+def date_numeric(value):
+    day = parse_date(value)
+    return day.strftime("%d/%m/%Y") if day else None
+
+
+def provenance(db, row, data_dir):
+    """Where the fiche comes from, and the other sources of the same place:
+    `autres` when it is shown for its cluster, `affiche_comme` when another
+    service of the cluster is shown instead."""
+    labels = source_labels(data_dir)
+    out = {
+        "libelle": source_label(row, labels),
+        "date_maj": date_numeric(row.get("date_maj")),
+        "lien_url": http_url(row.get("lien_source")),
+        "importe_le": date_numeric(row.get("importe_le")),
+        "origine": row.get("origine"),
+        "autres": [],
+        "affiche_comme": None,
+    }
+    if row.get("doublon_de"):
+        shown = next(
+            db.query(
+                "select id, nom, commune from services where id = ?",
+                [row["doublon_de"]],
+            ),
+            None,
+        )
+        out["affiche_comme"] = shown
+    others = db.query(
+        "select id, nom, source, origine, lien_source from services"
+        " where doublon_de = ? order by id",
+        [row["id"]],
+    )
+    out["autres"] = [
+        {
+            "id": other["id"],
+            "libelle": source_label(other, labels) or LOCAL_LABEL,
+            "lien_url": http_url(other["lien_source"]),
+        }
+        for other in others
+    ]
     return out
