@@ -9,17 +9,16 @@ audited and undoable like a CSV import. No Flask imports.
 """
 
 import hashlib
-import json
 import re
 import time
 
 from ..catalogue.services import MULTI
+from ..catalogue.text import CONTROL, clean_text
 from ..schema import PROVENANCE_COLUMNS
 from .apply import SOURCE
 from .checks import check_url
 from .conflicts import keep_local_fields
 from .engine import Change, ImportReport, _check_structure, differences
-from .read import clean_cell
 from .records import CHUNK, Record, fetch_services
 from .report import Issue, problem
 from .validate import RowValidator
@@ -32,6 +31,8 @@ PROVENANCE_COMPARED = [
 # What a source often does not know: left empty rather than refusing the row.
 OPTIONAL = ("frais", "modalites_acces")
 SIRET_RE = re.compile(r"\d{14}")
+# Most links are plain: no need for check_url's parsing (same verdict).
+PLAIN_URL = re.compile(r"https?://[^\s/?#]*\.[^\s/?#]*([/?#]\S*)?", re.I)
 
 
 class ExternalValidator(RowValidator):
@@ -72,16 +73,15 @@ def prepare_external(
     clock = time.perf_counter()
     digest, size = hashlib.sha256(), 0
     validator = ExternalValidator(besoins, geocoder, territory=territory, today=today)
-    provenance = ProvenanceChecker()
     report = ImportReport(origin, "", 0, genre=SOURCE)
     records, first_line, names, issues, labels = [], {}, {}, [], {}
     seen = set(seen_ids)
     done = 0
     for done, (line, given) in enumerate(rows, start=1):  # noqa: B007
-        raw = {k: _text(v) for k, v in given.items()}
-        data = json.dumps(raw, ensure_ascii=False).encode()
-        digest.update(data)
-        size += len(data)
+        raw = cleaned(given)
+        data = "\x1f".join(raw.values()).encode()
+        digest.update(data + b"\x1e")
+        size += len(data) + 1
         service_id = raw.get("id")
         if service_id:
             seen.add(service_id)
@@ -102,7 +102,7 @@ def prepare_external(
             issues.append(left_out(line, service_id, row_issues))
         else:
             issues.extend(row_issues)
-            provenance.check(line, raw, record, issues)
+            check_provenance(line, raw, record, issues)
             if _check_structure(record, line, None, names, issues, report):
                 needs = record["besoins"]
                 if needs not in labels:
@@ -126,10 +126,16 @@ def prepare_external(
     return report
 
 
-def _text(value):
-    if value is None:
-        return ""
-    return clean_cell(value if isinstance(value, str) else str(value))
+def cleaned(given):
+    """A row's cells as the CSV reader leaves them: text without control
+    characters (but tab and line feed), trimmed."""
+    values = [
+        v if type(v) is str else "" if v is None else str(v) for v in given.values()
+    ]
+    joined = "".join(values)  # isprintable (C speed) rules most rows out
+    if not joined.isprintable() and CONTROL.search(joined):  # rare
+        values = [clean_text(v) for v in values]
+    return dict(zip(given, map(str.strip, values), strict=True))
 
 
 def left_out(line, service_id, issues):
@@ -143,77 +149,75 @@ def left_out(line, service_id, issues):
     return Issue(f"ligne {line} ignorée{who} : {problems}.", blocking=False)
 
 
-class ProvenanceChecker:
+def check_provenance(line, raw, record, issues):
     """Normalise the provenance cells of a valid row; a bad value is dropped
     with a warning (the service itself is fine)."""
-
-    def __init__(self):
-        self._urls = {}
-
-    def check(self, line, raw, record, issues):
-        for column in ("id_source", "justificatifs", "mobilisation_precisions"):
-            record[column] = raw.get(column) or None
-        found = []
-        link = raw.get("lien_source")
-        record["lien_source"] = None
-        if link:
-            hit = self._urls.get(link)
-            if hit is None:
-                hit = self._urls[link] = check_url(link)
-            value, error, _ = hit
-            if error:
-                found.append(problem("lien_source", f"{error} Lien ignoré.", link))
-            else:
-                record["lien_source"] = value
-        record["score_qualite"] = None
-        score = raw.get("score_qualite")
-        if score:
-            try:
-                number = float(score.replace(",", "."))
-            except ValueError:
-                number = None
-            if number is not None and 0 <= number <= 1:
-                record["score_qualite"] = number
-            else:
-                found.append(
-                    problem(
-                        "score_qualite",
-                        "score invalide (un nombre entre 0 et 1) : ignoré.",
-                        score,
-                    )
-                )
-        siret = raw.get("siret")
-        record["siret"] = None
-        if siret:
-            digits = re.sub(r"[\s.]", "", siret)
-            if SIRET_RE.fullmatch(digits):
-                record["siret"] = digits
-            else:
-                found.append(
-                    problem("siret", "SIRET invalide (14 chiffres) : ignoré.", siret)
-                )
-        issues.extend(
-            Issue(message, line, column, blocking=False)
-            for column, message, _, _ in found
+    for column in ("id_source", "justificatifs", "mobilisation_precisions"):
+        record[column] = raw.get(column) or None
+    found = []
+    link = raw.get("lien_source")
+    record["lien_source"] = None
+    if link:
+        value, error, _ = (
+            (link, None, None) if PLAIN_URL.fullmatch(link) else check_url(link)
         )
+        if error:
+            found.append(problem("lien_source", f"{error} Lien ignoré.", link))
+        else:
+            record["lien_source"] = value
+    record["score_qualite"] = None
+    score = raw.get("score_qualite")
+    if score:
+        try:
+            number = float(score.replace(",", "."))
+        except ValueError:
+            number = None
+        if number is not None and 0 <= number <= 1:
+            record["score_qualite"] = number
+        else:
+            found.append(
+                problem(
+                    "score_qualite",
+                    "score invalide (un nombre entre 0 et 1) : ignoré.",
+                    score,
+                )
+            )
+    siret = raw.get("siret")
+    record["siret"] = None
+    if siret:
+        digits = re.sub(r"[\s.]", "", siret)
+        if SIRET_RE.fullmatch(digits):
+            record["siret"] = digits
+        else:
+            found.append(
+                problem("siret", "SIRET invalide (14 chiffres) : ignoré.", siret)
+            )
+    issues.extend(
+        Issue(message, line, column, blocking=False) for column, message, _, _ in found
+    )
 
 
 def _diff(db, records, origin, report):
-    existing = fetch_services(db, [r["id"] for r in records])
     pending = []
-    for record in records:
-        old = existing.get(record["id"])
-        if old is None:
-            report.new.append(record)
-            continue
-        record = record.as_dict()
-        fields = differences(old, record) + [
-            (c, old[c], record[c]) for c in PROVENANCE_COMPARED if old[c] != record[c]
-        ]
-        if fields:
-            pending.append((record, old, fields))
-        else:
-            report.unchanged.append(record["id"])
+    # By chunks: a re-import of 50 000 rows never holds them all twice.
+    for start in range(0, len(records), CHUNK):
+        chunk = records[start : start + CHUNK]
+        existing = fetch_services(db, [r[0] for r in chunk])
+        for record in chunk:
+            old = existing.get(record[0])
+            if old is None:
+                report.new.append(record)
+                continue
+            record = record.as_dict()
+            fields = differences(old, record) + [
+                (c, old[c], record[c])
+                for c in PROVENANCE_COMPARED
+                if old[c] != record[c]
+            ]
+            if fields:
+                pending.append((record, old, fields))
+            else:
+                report.unchanged.append(record["id"])
     # Partners win: fields they corrected last are kept, conflicts noted.
     keep_local_fields(db, pending, report)
     for record, old, fields in pending:
