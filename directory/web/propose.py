@@ -184,6 +184,8 @@ def proposal_sent():
 
 
 def register(bp):
-    """Add /proposer and /proposer/merci to the public blueprint."""
+    """Add /proposer and /proposer/merci to the public blueprint, and
+    `peu_fourni` (BESOIN_PEU_FOURNI) to the templates."""
     bp.add_url_rule("/proposer", "propose", propose, methods=("GET", "POST"))
     bp.add_url_rule("/proposer/merci", "proposal_sent", proposal_sent)
+    bp.app_context_processor(lambda: {"peu_fourni": few_services()})

@@ -173,3 +173,56 @@ def test_rate_limit_per_address(app, client):
     )
     assert other.status_code == 303
     assert len(proposals(app)) == propose.MAX_PER_HOUR + 1
+
+
+# -- needs with few services ask for more (home page, sparse results) -------------
+
+
+def home_needs_asking(client):
+    html = client.get("/").get_data(as_text=True)
+    return re.findall(r'href="/proposer\?besoin=([a-z-]+)"', html)
+
+
+def test_home_lists_the_needs_with_few_services(app, client):
+    app.config["BESOIN_PEU_FOURNI"] = 5
+    html = client.get("/").get_data(as_text=True)
+    tiles = re.findall(
+        r'class="tuile besoin-([a-z-]+)".*?class="tuile-nombre">(\d+) service',
+        html,
+        re.S,
+    )
+    assert len(tiles) == 16
+    asking = home_needs_asking(client)
+    assert asking == [slug for slug, n in tiles if int(n) < 5]
+    assert "energie" in asking  # 3 services in the seed
+    assert "Des besoins encore peu couverts" in text(client.get("/"))
+
+
+def test_home_threshold_is_a_setting(app, client):
+    app.config["BESOIN_PEU_FOURNI"] = 0
+    assert home_needs_asking(client) == []
+    assert "Des besoins encore peu couverts" not in text(client.get("/"))
+    app.config["BESOIN_PEU_FOURNI"] = 10_000
+    assert len(home_needs_asking(client)) == 16
+
+
+def test_sparse_results_link_to_the_prefilled_form(client):
+    page = client.get(
+        "/recherche", query_string={"besoin": "energie", "commune": "Aurillac"}
+    )
+    html = page.get_data(as_text=True)
+    assert "Peu de services pour cette recherche" in text(page)
+    assert 'href="/proposer?besoin=energie&amp;commune=Aurillac"' in html
+    form = client.get("/proposer?besoin=energie&commune=Murat").get_data(as_text=True)
+    assert '<option selected value="energie">' in form
+
+
+def test_empty_results_link_to_the_form(client):
+    page = client.get("/recherche", query_string={"q": "zzzqqqxxx"})
+    assert "Vous connaissez un service ? Proposez-le" in text(page)
+    assert 'href="/proposer"' in page.get_data(as_text=True)
+
+
+def test_plentiful_results_do_not_ask(client):
+    page = client.get("/recherche", query_string={"besoin": "acces-aux-droits"})
+    assert "Proposez-le" not in text(page)

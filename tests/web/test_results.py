@@ -82,8 +82,8 @@ def test_need_without_any_service_says_so_and_points_elsewhere(app, client):
     html = page.get_data(as_text=True)
     for number in ("115", "119", "3919", "15", "112"):
         assert f'href="tel:{number}"' in html
-    assert "Proposer un service" in body
-    assert 'href="/partenaires/"' in html
+    assert "Vous connaissez un service qui manque ? Proposez-le" in body
+    assert 'href="/proposer?besoin=mobilite&amp;commune=Aurillac"' in html
 
 
 def test_need_existing_elsewhere_keeps_the_widen_advice(client):
