@@ -9,6 +9,8 @@ import json
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
@@ -107,16 +109,12 @@ class DataInclusionClient:
             response = self.session.get(
                 url, params=params, timeout=self.timeout, stream=True
             )
-        except requests.exceptions.Timeout:
-            raise ClientError(
-                f"L'API data·inclusion ne répond pas ({where}) : délai de "
-                f"{self.timeout} s dépassé. Réessayez plus tard."
-            ) from None
         except requests.exceptions.RequestException as exc:
+            if _timed_out(exc):
+                raise ClientError(self._too_slow(where)) from None
             raise ClientError(
                 f"Connexion impossible à l'API data·inclusion ({self.base_url}, "
-                f"{where}) après {self.retries + 1} essais : "
-                f"{type(exc).__name__}."
+                f"{where}) après {_tries(self.retries)} : {type(exc).__name__}."
             ) from None
         with response:
             self._check_status(response, url, where)
@@ -136,6 +134,12 @@ class DataInclusionClient:
             )
         return document
 
+    def _too_slow(self, where):
+        return (
+            f"L'API data·inclusion ne répond pas ({where}) : délai de "
+            f"{self.timeout} s dépassé. Réessayez plus tard."
+        )
+
     def _check_status(self, response, url, where):
         status = response.status_code
         if status == 200:
@@ -153,12 +157,12 @@ class DataInclusionClient:
         if status == 429:
             raise ClientError(
                 f"L'API data·inclusion refuse trop de requêtes (HTTP 429, {where}) "
-                f"après {self.retries + 1} essais. Réessayez plus tard."
+                f"après {_tries(self.retries)}. Réessayez plus tard."
             )
         if status >= 500:
             raise ClientError(
                 f"L'API data·inclusion est en erreur (HTTP {status}, {where}) après "
-                f"{self.retries + 1} essais. Réessayez plus tard."
+                f"{_tries(self.retries)}. Réessayez plus tard."
             )
         raise ClientError(
             f"Réponse inattendue de l'API data·inclusion (HTTP {status}, {where})."
@@ -180,13 +184,8 @@ class DataInclusionClient:
                     raise too_big
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            if isinstance(
-                exc, requests.exceptions.ConnectionError
-            ) and "timed out" in str(exc):
-                raise ClientError(
-                    f"L'API data·inclusion ne répond pas ({where}) : délai de "
-                    f"{self.timeout} s dépassé. Réessayez plus tard."
-                ) from None
+            if _timed_out(exc):
+                raise ClientError(self._too_slow(where)) from None
             raise ClientError(
                 f"Réponse interrompue de l'API data·inclusion ({where}) : "
                 f"{type(exc).__name__}."
@@ -202,3 +201,20 @@ def _size(count):
                 f"{count / scale:.1f}".replace(".0", "").replace(".", ",") + f" {unit}"
             )
     return f"{count} octets"
+
+
+def _tries(retries):
+    return "1 essai" if retries == 0 else f"{retries + 1} essais"
+
+
+def _timed_out(exc):
+    """True for a timeout, even wrapped by urllib3's retries in a ConnectionError."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # A refused connection is a NewConnectionError, a subclass of the timeouts.
+    return isinstance(reason, Urllib3Timeout) and not isinstance(
+        reason, NewConnectionError
+    )
