@@ -15,7 +15,7 @@ from flask import (
 
 from ..db import get_db
 from ..web.context import clock
-from . import accounts, conflicts, duplicates
+from . import accounts, conflicts, duplicates, proposals
 from .auth import admin_required, csrf_guard
 from .forms import AttachForm, ButtonForm, PartnerForm, StructureForm
 from .space import stale_cutoff
@@ -23,6 +23,7 @@ from .space import stale_cutoff
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(csrf_guard)
 conflicts.register(bp)  # « Conflits »: /admin/conflits
+proposals.register(bp)  # « Propositions »: /admin/propositions
 duplicates.register(bp)  # « Doublons »: /admin/doublons
 
 LIST_LIMIT = 500
