@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import backup, schema
-from .catalogue import seed
+from .catalogue import duplicates, seed
 from .db import get_db
 from .geo.geocoders import make_geocoder
 from .geo.places import CommuneError
@@ -234,6 +234,24 @@ def undo_import_command(import_id):
     click.echo(f"Import n°{import_id} annulé ({count} modifications défaites).")
 
 
+@click.command("doublons")
+@with_appcontext
+def doublons_command():
+    """Recalcule les groupes de doublons entre sources (un seul import journalisé,
+    annulable avec undo-import) ; les décisions de l'équipe sont gardées."""
+    db = get_db()
+    import_id = duplicates.recompute(db, user="doublons")
+    hidden = db["services"].count_where("doublon_de is not null")
+    click.echo(f"{hidden} service(s) affiché(s) sous un autre de leur groupe.")
+    if import_id:
+        click.echo(
+            f"Modifications journalisées : import n°{import_id} "
+            "(annulable avec undo-import)."
+        )
+    else:
+        click.echo("Aucun changement.")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
@@ -287,6 +305,7 @@ COMMANDS = [
     geocode_command,
     create_partner_command,
     undo_import_command,
+    doublons_command,
     backup_command,
     restore_command,
 ]

@@ -2,11 +2,13 @@
 audited recomputation in the database (undo restores it exactly)."""
 
 import json
+import re
 
 import pytest
 
 from directory.catalogue import duplicates, matching
 from directory.catalogue.transactions import writing
+from directory.db import connect
 from directory.imports import engine
 
 DI = "API data·inclusion (2026-03-12)"
@@ -323,3 +325,19 @@ def test_merge_refuses_bad_choices(db):
     with pytest.raises(duplicates.DuplicateError):
         duplicates.merge(db, "a", ["zzz"], {}, user="admin")
     assert db["imports"].count == 0
+
+
+def test_cli_recomputes_as_one_undoable_import(app, runner):
+    phone = {"telephone": "0471462020"}
+    db = connect(app.config["DATABASE"])
+    insert(db, [row("di-a", "dora", **phone), row("di-b", "soliguide", **phone)])
+    db.conn.commit()
+    result = runner.invoke(args=["doublons"])
+    assert result.exit_code == 0, result.output
+    assert "1 service(s) affiché(s) sous un autre" in result.output
+    import_id = int(re.search(r"import n°(\d+)", result.output).group(1))
+    assert stored(db)["di-b"] == "di-a"
+    assert "Aucun changement." in runner.invoke(args=["doublons"]).output
+    assert runner.invoke(args=["undo-import", str(import_id)]).exit_code == 0
+    assert stored(db)["di-b"] is None
+    db.close()
