@@ -25,6 +25,7 @@ PAGES = {
         200,
     ),
     "donnees": ("/donnees", 200),
+    "proposer": ("/proposer?besoin=energie&commune=Murat", 200),
     "404": ("/page-inconnue", 404),
 }
 
