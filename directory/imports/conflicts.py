@@ -16,8 +16,24 @@ from .apply import CONFLICT_PREFIX, SOURCE_GENRES, TAKEN, apply_edits
 from .records import CHUNK, ImportRefused
 
 KEPT = "garde-local"
-# Kept quietly: they follow another field (the commune, the point) or are dated.
+# Fields that make one thing: a partner's correction of one member keeps the
+# whole group, the conflict shows the group and taking the source writes it all
+# (the place: a point never half the source's, nor away from its address).
+PLACE = (
+    "adresse",
+    "complement_adresse",
+    "code_postal",
+    "commune",
+    "code_insee",
+    "latitude",
+    "longitude",
+    "precision_geo",
+)
+GROUPS = {"lieu": PLACE}
+GROUP_OF = {column: name for name, columns in GROUPS.items() for column in columns}
+# Derived members: alone, a difference in them is no disagreement to show.
 QUIET = frozenset({"precision_geo", "code_insee"})
+LABELS = {"lieu": "lieu (adresse, commune, point sur la carte)"}
 STATUSES = {"ouvert": "à arbitrer", KEPT: "correction gardée", TAKEN: "source prise"}
 
 
@@ -67,10 +83,9 @@ def keep_local_fields(db, pending, report):
     known = _known(db, ids)
     for record, old, fields in pending:
         service_id = record["id"]
-        whole = owners.get((service_id, "*"), False)
-        kept = []
+        source_values, raised, kept = dict(record), set(), []
         for name, before, after in fields:
-            if not owners.get((service_id, name), whole):
+            if not _local(owners, service_id, name):
                 kept.append((name, before, after))
                 continue
             if name == "date_maj":  # a newer check by the source still dates it
@@ -82,21 +97,33 @@ def keep_local_fields(db, pending, report):
             record[name] = before
             if name == "besoins":
                 record["besoins_libelles"] = old["besoins_libelles"]
-            if name in QUIET:
+            group = GROUP_OF.get(name)
+            if name in QUIET or (group or name) in raised:
                 continue
+            raised.add(group or name)
+            if group:
+                after = {c: source_values[c] for c in GROUPS[group]}
+                before = {c: old[c] for c in GROUPS[group]}
             source = json.dumps(after, ensure_ascii=False)
-            if (service_id, name, source) in known:
+            if (service_id, group or name, source) in known:
                 continue
-            known.add((service_id, name, source))
+            known.add((service_id, group or name, source))
             report.conflicts.append(
                 {
                     "service_id": service_id,
-                    "champ": name,
+                    "champ": group or name,
                     "valeur_source": source,
                     "valeur_locale": json.dumps(before, ensure_ascii=False),
                 }
             )
         fields[:] = kept
+
+
+def _local(owners, service_id, name):
+    """Whether a partner owns this field (or a member of its group)."""
+    whole = owners.get((service_id, "*"), False)
+    group = GROUPS.get(GROUP_OF.get(name), (name,))
+    return any(owners.get((service_id, c), whole) for c in group)
 
 
 def resolve(db, conflict_id, *, take_source, user):
@@ -116,7 +143,7 @@ def resolve(db, conflict_id, *, take_source, user):
         import_id = None
         if take_source:
             value = json.loads(conflict["valeur_source"])
-            edit = {name: value}
+            edit = dict(value) if name in GROUPS else {name: value}
             if name == "besoins":
                 labels = {
                     r["slug"]: r["libelle"]

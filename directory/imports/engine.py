@@ -56,6 +56,7 @@ class ImportReport:
     # kept as a partner corrected them: [{service_id, champ, valeur_source,
     # valeur_locale}] (values as JSON), written to `conflits` by `apply`.
     genre: str | None = None
+    left_out: int = 0  # rows not written (a warning says why)
     gone: list = field(default_factory=list)
     conflicts: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # stage (French) -> seconds
@@ -293,6 +294,11 @@ def format_report(report, *, dry_run):
 def external_lines(report):
     """Closures for absence from the source, and fields kept as corrected here."""
     out = []
+    if report.left_out:
+        out.append(
+            plural(report.left_out, "ligne ignorée", "lignes ignorées")
+            + " : voir les avertissements ci-dessus ; les autres sont importées."
+        )
     if report.gone:
         out.append(
             plural(len(report.gone), "service fermé", "services fermés")

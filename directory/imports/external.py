@@ -100,6 +100,7 @@ def prepare_external(
             first_line[service_id] = line
         if record is None:
             issues.append(left_out(line, service_id, row_issues))
+            report.left_out += 1
         else:
             issues.extend(row_issues)
             check_provenance(line, raw, record, issues)

@@ -10,7 +10,7 @@ import json
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from ..db import get_db
-from ..imports.conflicts import STATUSES, resolve
+from ..imports.conflicts import GROUPS, LABELS, STATUSES, resolve
 from ..imports.records import ImportRefused, fetch_services
 from .auth import admin_required
 from .forms import ButtonForm
@@ -22,9 +22,22 @@ FILTERS = {"ouvert": "À arbitrer", "tous": "Tous"}
 def shown(value):
     """A stored JSON value as the admin reads it."""
     value = json.loads(value) if value else None
+    if isinstance(value, dict):  # a group of fields (the place)
+        return place_text(value)
     if value is None or value == "":
         return "(vide)"
     return str(value)
+
+
+def place_text(place):
+    """« 1 rue X, 15000 Aurillac (point 44.93, 2.44) »."""
+    town = " ".join(filter(None, (place.get("code_postal"), place.get("commune"))))
+    text = ", ".join(
+        filter(None, (place.get("adresse"), place.get("complement_adresse"), town))
+    )
+    if place.get("latitude") is not None and place.get("longitude") is not None:
+        text += f" (point {place['latitude']}, {place['longitude']})"
+    return text.strip() or "(vide)"
 
 
 def conflicts():
@@ -44,10 +57,14 @@ def conflicts():
         row["service"] = service
         row["source"] = shown(row["valeur_source"])
         row["locale"] = shown(row["valeur_locale"])
-        if service is not None and row["champ"] in service:
+        columns = GROUPS.get(row["champ"])
+        if service is not None and columns:
+            row["actuelle"] = place_text({c: service[c] for c in columns})
+        elif service is not None and row["champ"] in service:
             row["actuelle"] = shown(json.dumps(service[row["champ"]]))
         else:
             row["actuelle"] = row["locale"]
+        row["libelle"] = LABELS.get(row["champ"], row["champ"])
         row["etat"] = STATUSES.get(row["statut"], row["statut"])
     return render_template(
         "admin/conflits.html",

@@ -1,6 +1,8 @@
 """External rows (data·inclusion) through the import engine: left-out rows,
 provenance, idempotent re-import, closures, partners win, exact undo."""
 
+import json
+
 import pytest
 from conftest import TODAY
 
@@ -137,6 +139,7 @@ def test_malformed_row_is_left_out_with_a_warning(db, external):
     text = importer.format_report(report, dry_run=False)
     assert "ligne 3 ignorée (service « dora--service-2 ») : colonne besoins" in text
     assert "horaires illisibles" in text
+    assert "2 lignes ignorées : voir les avertissements" in text
     assert (
         "ligne 5 ignorée (service « dora--service-1 ») : « dora--service-1 » "
         ": identifiant déjà utilisé ligne 2" in text
@@ -323,3 +326,47 @@ def test_undo_of_a_reimport_that_changed_and_closed_rows(db, external):
     assert changed["besoins"] == "energie"
     importer.undo(db, import_id)
     assert everything(db) == before
+
+
+def test_partner_date_only_moves_forward(db, external):
+    importer.apply(db, external([source_row(1)]), user="test")
+    correct_by_fiche(
+        db, "dora--service-1", nom="Épicerie du quartier", date_maj="2026-11-20"
+    )
+    older = external([source_row(1, nom="Épicerie du quartier", date_maj="2026-10-15")])
+    assert not older.writes
+    newer = external([source_row(1, date_maj="2026-11-25")])
+    assert [f for f, _, _ in newer.changed[0].fields] == ["date_maj"]
+    assert [c["champ"] for c in newer.conflicts] == ["nom"]
+
+
+def test_a_corrected_place_is_kept_whole_in_one_conflict(db, external):
+    importer.apply(db, external([source_row(1)]), user="test")
+    place = {
+        "adresse": "3 rue des Carmes",
+        "latitude": 44.9264,
+        "longitude": 2.4422,
+        "precision_geo": "manuel",
+    }
+    correct_by_fiche(db, "dora--service-1", **place)
+    report = external(
+        [source_row(1, code_postal="15100", commune="Saint-Flour", nom="Nouveau nom")]
+    )
+    assert [c["champ"] for c in report.conflicts] == ["lieu"]
+    source = json.loads(report.conflicts[0]["valeur_source"])
+    assert (source["commune"], source["code_postal"], source["adresse"]) == (
+        "Saint-Flour",
+        "15100",
+        None,
+    )
+    assert json.loads(report.conflicts[0]["valeur_locale"])["adresse"] == (
+        "3 rue des Carmes"
+    )
+    assert [f for f, _, _ in report.changed[0].fields] == ["nom"]
+    importer.apply(db, report, user="test")
+    row = db["services"].get("dora--service-1")
+    assert (row["commune"], row["latitude"], row["nom"]) == (
+        "Aurillac",
+        44.9264,
+        "Nouveau nom",
+    )

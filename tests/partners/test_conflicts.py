@@ -216,3 +216,46 @@ def test_guards(app, client, auth, conflict):
     assert client.post("/admin/conflits/9999/prendre").status_code == 404
     assert client.get("/admin/conflits?statut=<script>").status_code == 200
     assert state(app)[3]["nom"] == "ouvert"
+
+
+def test_taking_the_source_place_writes_it_whole(app, admin, gazetteer, besoins):
+    with open_db(app) as db:
+        run_import(db, gazetteer, besoins, source_row())
+        apply_edits(
+            db,
+            {
+                SERVICE: {
+                    "adresse": "3 rue des Carmes",
+                    "latitude": 44.9264,
+                    "longitude": 2.4422,
+                    "precision_geo": "manuel",
+                }
+            },
+            user="partenaire@exemple.fr",
+            label="fiche",
+        )
+        run_import(
+            db,
+            gazetteer,
+            besoins,
+            source_row(code_postal="15100", commune="Saint-Flour"),
+        )
+        before = db["services"].get(SERVICE)
+        (conflict,) = db["conflits"].rows
+    page = text(admin.get("/admin/conflits"))
+    assert "lieu (adresse, commune, point sur la carte)" in page
+    assert "3 rue des Carmes, 15000 Aurillac (point 44.9264, 2.4422)" in page
+    assert "15100 Saint-Flour (point " in page
+    admin.post(f"/admin/conflits/{conflict['id']}/prendre")
+    with open_db(app) as db:
+        after = db["services"].get(SERVICE)
+    assert (after["adresse"], after["commune"], after["code_insee"]) == (
+        None,
+        "Saint-Flour",
+        "15187",
+    )
+    assert after["precision_geo"] != "manuel"
+    assert (after["latitude"], after["longitude"]) != (44.9264, 2.4422)
+    admin.post(f"/partenaires/historique/{last_import(app)}/annuler")
+    with open_db(app) as db:
+        assert db["services"].get(SERVICE) == before
