@@ -23,7 +23,6 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -59,6 +58,12 @@ ACRONYMS = (
 )
 NATIONAL = re.compile(r"0[1-9]\d{8}")
 E164_FR = re.compile(r"\+33[1-9]\d{8}")
+PHONE_PUNCTUATION = re.compile(r"[\s.\-/()]")
+NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The host of a URL, with or without its scheme (userinfo and port left out).
+HOST = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:[^/?#@\s]*@)?([^/?#:\s]+)")
+NOT_DIGIT = re.compile(r"\D")
 
 
 # -- keys ------------------------------------------------------------------------
@@ -78,9 +83,11 @@ def source_of(row):
 
 def fold(text):
     """Lower case, accents removed, anything but letters and digits a space."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(NOT_ALNUM.sub(" ", text.lower()).split())
 
 
 def name_tokens(name):
@@ -106,7 +113,7 @@ def phone_key(value):
         return None
     if E164_FR.fullmatch(value):
         return value
-    digits = re.sub(r"[\s.\-/()]", "", value)
+    digits = PHONE_PUNCTUATION.sub("", value)
     if NATIONAL.fullmatch(digits):
         return "+33" + digits[1:]
     try:
@@ -120,26 +127,18 @@ def phone_key(value):
 
 def email_key(value):
     value = (value or "").strip().lower()
-    return value if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) else None
+    return value if EMAIL.fullmatch(value) else None
 
 
 def host_key(value):
     """The host of a website without `www.` (a bare `exemple.fr` is read too)."""
-    value = (value or "").strip().lower()
-    if not value:
-        return None
-    if "://" not in value:
-        value = "http://" + value
-    try:
-        host = urlsplit(value).hostname or ""
-    except ValueError:
-        return None
-    host = host.removeprefix("www.")
+    match = HOST.match((value or "").strip().lower())
+    host = match.group(1).rstrip(".").removeprefix("www.") if match else ""
     return host if "." in host else None
 
 
 def siret_key(value):
-    digits = re.sub(r"\D", "", value or "")
+    digits = NOT_DIGIT.sub("", value or "")
     return digits if len(digits) == 14 else None
 
 
@@ -154,7 +153,7 @@ def metres(a, b):
 
 
 def _date_rank(value):
-    digits = re.sub(r"\D", "", (value or "")[:10])
+    digits = NOT_DIGIT.sub("", (value or "")[:10])
     return int(digits) if len(digits) == 8 else 0
 
 
