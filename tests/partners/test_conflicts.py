@@ -259,3 +259,11 @@ def test_taking_the_source_place_writes_it_whole(app, admin, gazetteer, besoins)
     admin.post(f"/partenaires/historique/{last_import(app)}/annuler")
     with open_db(app) as db:
         assert db["services"].get(SERVICE) == before
+
+
+def test_decision_shows_in_the_import_history(app, admin, conflict):
+    admin.post(f"/admin/conflits/{conflict['nom']}/garder")
+    page = text(admin.get(f"/partenaires/historique/{last_import(app)}"))
+    assert f"Conflit n°{conflict['nom']}" in page
+    assert "fiche supprimée" not in page
+    assert "garde-local" in page
