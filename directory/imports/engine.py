@@ -301,8 +301,11 @@ def external_lines(report):
         )
     if report.gone:
         out.append(
-            plural(len(report.gone), "service fermé", "services fermés")
-            + " car absent(s) de la source (fermé(s), pas supprimé(s)) :"
+            f"{len(report.gone)} service fermé car absent de la source (la fiche "
+            "est gardée, pas supprimée) :"
+            if len(report.gone) == 1
+            else f"{len(report.gone)} services fermés car absents de la source "
+            "(les fiches sont gardées, pas supprimées) :"
         )
         out += [f"  × {service_id}" for service_id in report.gone[:50]]
     if report.conflicts:

@@ -75,7 +75,7 @@ def prepare_external(
     validator = ExternalValidator(besoins, geocoder, territory=territory, today=today)
     report = ImportReport(origin, "", 0, genre=SOURCE)
     records, first_line, names, issues, labels = [], {}, {}, [], {}
-    seen = set(seen_ids)
+    seen = set(seen_ids or ())
     done = 0
     for done, (line, given) in enumerate(rows, start=1):  # noqa: B007
         raw = cleaned(given)

@@ -205,7 +205,7 @@ def test_row_removed_from_the_source_is_closed_not_deleted(db, external):
     report = external(rows[:2])
     assert report.closed == ["dora--service-3"] == report.gone
     text = importer.format_report(report, dry_run=False)
-    assert "1 service fermé car absent(s) de la source" in text
+    assert "1 service fermé car absent de la source (la fiche est gardée" in text
     assert "× dora--service-3" in text
     importer.apply(db, report, user="test")
     assert db["services"].get("dora--service-3")["statut"] == "ferme"
@@ -300,7 +300,7 @@ def test_undo_of_an_external_import_restores_everything(db, external, import_byt
         [
             source_row(1, nom="Nom de la source"),
             source_row(3),
-            source_row(4, structure_nom="Association solidaire 0"),
+            source_row(4, structure_nom="Association solidaire renommée"),
         ]
     )
     assert report.new and report.closed == ["dora--service-2"] and report.conflicts
