@@ -167,3 +167,14 @@ def test_seed_fiche_keeps_its_source_link(client):
     url = re.match(r"https?://\S+", row["source"]).group().rstrip(".,);")
     assert f'href="{url}"' in page
     assert 'id="provenance"' not in page
+
+
+def test_import_line_shown_for_any_row_with_an_origin(client):
+    db = connect(client.application.config["DATABASE"])
+    row = next(db.query("select id from services where source like 'http%'"))
+    db["services"].update(
+        row["id"], {"origine": "annuaire-2025.csv", "importe_le": "2026-01-05T10:00"}
+    )
+    db.close()
+    page = client.get(f"/services/{row['id']}").get_data(as_text=True)
+    assert "importé le 05/01/2026 depuis annuaire-2025.csv" in page
