@@ -54,6 +54,7 @@ def index():
         structures=count("structures"),
         imports=count("imports"),
         signalements=count("signalements where statut = 'nouveau'"),
+        conflits=count("conflits where statut = 'ouvert'"),
         perimes=count(f"services where {STALE_WHERE}", {"cutoff": cutoff}),
         imprecis=count(f"services where {IMPRECISE_WHERE}"),
     )

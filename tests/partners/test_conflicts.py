@@ -116,7 +116,7 @@ def test_page_shows_both_values_side_by_side(app, admin, conflict):
     assert f'href="{link}"' in page
     assert "Garder la correction" in page
     assert "Prendre la valeur de la source" in page
-    assert "Conflits" in text(admin.get("/admin/"))
+    assert "<strong>2</strong> conflit(s) à arbitrer" in text(admin.get("/admin/"))
 
 
 def test_keep_the_correction_is_audited_and_undoable(app, admin, conflict):
