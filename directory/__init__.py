@@ -33,6 +33,14 @@ def create_app(test_config=None):
         GEOCODER="offline",
         BAN_DOMAIN="data.geopf.fr/geocodage",
         GEOCODER_USER_AGENT="annuaire-solidarites-cantal",
+        # data·inclusion import (flask import-datainclusion --api)
+        DATA_INCLUSION_URL="https://api.data.inclusion.gouv.fr",
+        DATA_INCLUSION_TOKEN=os.environ.get("DATA_INCLUSION_TOKEN") or None,
+        DATA_INCLUSION_TIMEOUT=30,  # seconds per request
+        DATA_INCLUSION_RETRIES=4,  # on 429/5xx and connection errors
+        DATA_INCLUSION_BACKOFF=1.0,  # exponential backoff factor, seconds
+        DATA_INCLUSION_PAGE_SIZE=1000,
+        DATA_INCLUSION_MAX_PAGE_BYTES=50 * 1024 * 1024,
         MAP_TILES_URL="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         MAP_TILES_ATTRIBUTION=(
             '&copy; <a href="https://www.openstreetmap.org/copyright">'

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from . import backup, schema
 from .catalogue import duplicates, seed
+from .cli_datainclusion import import_datainclusion_command
 from .db import get_db
 from .geo.geocoders import make_geocoder
 from .geo.places import CommuneError
@@ -301,6 +302,7 @@ def restore_command(path):
 COMMANDS = [
     init_db_command,
     import_csv_command,
+    import_datainclusion_command,
     export_csv_command,
     geocode_command,
     create_partner_command,

@@ -43,13 +43,13 @@ class SourceBatch:
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
 
     def left_out_text(self):
-        """« 12 services laissés de côté : 9 hors du territoire, 3 … » or ''."""
+        """« 12 services laissés de côté : hors du territoire (9), … » or ''."""
         total = sum(self.left_out.values())
         if not total:
             return ""
         subject = plural(total, "service laissé de côté", "services laissés de côté")
         reasons = sorted(self.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
-        return f"{subject} : " + ", ".join(f"{n} {why}" for why, n in reasons) + "."
+        return f"{subject} : " + ", ".join(f"{why} ({n})" for why, n in reasons) + "."
 
 
 # -- parsing a file ----------------------------------------------------------------
@@ -280,7 +280,8 @@ def load_files(
         tables=tables,
     )
     names = [Path(p).name for p in paths]
-    builder.batch.origin = ", ".join(names)
+    # « data·inclusion » marks the rows as external (catalogue.matching)
+    builder.batch.origin = "data·inclusion : " + ", ".join(names)
     parsed = []
     for path, name in zip(paths, names, strict=True):
         try:

@@ -38,7 +38,7 @@ def test_pages_follow_with_token_and_departement(api):
         sources={"soliguide", "dora"},
         progress=lambda kind, done, total: seen.append((kind, done, total)),
     )
-    assert [page for page, _ in items] == [1, 1, 1, 1, 2, 2, 2, 2, 3]
+    assert [page for page, _ in items] == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]
     assert api.pages("services") == [1, 2, 3]
     for path, query, auth in api.requests:
         assert path == "/api/v1/services"
@@ -46,14 +46,14 @@ def test_pages_follow_with_token_and_departement(api):
         assert query["code_departement"] == ["15"]
         assert query["size"] == ["4"]
         assert query["sources"] == ["dora", "soliguide"]
-    assert seen == [("services", 4, 9), ("services", 8, 9), ("services", 9, 9)]
+    assert seen == [("services", 4, 10), ("services", 8, 10), ("services", 10, 10)]
 
 
 def test_a_500_then_200_is_retried(api):
     api.script.append(("services", 500, b'{"detail": "boom"}', {}))
     api.script.append(("services", 503, b"", {}))
     items = client(api).fetch_all("services", "15")
-    assert len(items) == 9
+    assert len(items) == 10
     assert api.pages("services") == [1, 1, 1, 2, 3]
 
 
@@ -153,7 +153,7 @@ def test_load_api_gives_the_same_batch_as_the_saved_pages(api, gazetteer):
     ]
     assert [i.line for i in batch.issues] == [7, 8]
     assert progress[0] == ("structures", 6, 6)
-    assert progress[-1] == ("services", 9, 9)
+    assert progress[-1] == ("services", 10, 10)
 
 
 def test_load_api_failure_blocks_the_batch(api, gazetteer):

@@ -47,6 +47,8 @@ def test_saved_api_pages_v1(gazetteer):
         "monenfant--6489213-accueil": "garde-enfants",
         "france-travail--15014-aide-permis": "mobilite",
         "soliguide--4600-clothing": "equipement-vetements",
+        # the same food parcels as listed by Soliguide (a duplicate for matching)
+        "dora--2b4d6f80-1a3c-4e5a-9c7e-0b2d4f6a8c1e": "alimentation",
     }
     assert batch.left_out == {
         "hors du territoire": 1,
@@ -55,12 +57,12 @@ def test_saved_api_pages_v1(gazetteer):
         "thématique sans besoin correspondant": 1,
     }
     assert batch.left_out_text() == (
-        "4 services laissés de côté : 1 hors du territoire, 1 ligne illisible, "
-        "1 service incomplet, 1 thématique sans besoin correspondant."
+        "4 services laissés de côté : hors du territoire (1), ligne illisible (1), "
+        "service incomplet (1), thématique sans besoin correspondant (1)."
     )
     assert batch.sources == {"dora", "soliguide", "monenfant", "france-travail"}
     # every in-territory service is seen, even those left out, never Clermont's
-    assert len(batch.seen_ids) == 7
+    assert len(batch.seen_ids) == 8
     assert not any("1c8e4a27" in i for i in batch.seen_ids)
     assert [(i.line, i.blocking) for i in batch.issues] == [(7, False), (8, False)]
     assert batch.issues[0].text == (
@@ -68,9 +70,10 @@ def test_saved_api_pages_v1(gazetteer):
         "de côté."
     )
     assert "pas de « nom »" in batch.issues[1].text
-    assert [line for line, _ in batch.rows] == [1, 2, 3, 4, 5]
+    assert [line for line, _ in batch.rows] == [1, 2, 3, 4, 5, 10]
     assert batch.origin == (
-        "services-1.json, services-2.json, structures-1.json, services-3.json"
+        "data·inclusion : services-1.json, services-2.json, structures-1.json, "
+        "services-3.json"
     )
 
 
@@ -147,7 +150,7 @@ def test_csv_as_published(read):
 def test_sources_filter(gazetteer):
     batch = load(API_FILES, gazetteer=gazetteer, sources={"soliguide"})
     assert {r["source"] for _, r in batch.rows} == {"soliguide"}
-    assert batch.left_out["source non demandée"] == 6
+    assert batch.left_out["source non demandée"] == 7
     assert batch.sources == {"soliguide"}
 
 
