@@ -104,19 +104,43 @@ def keep_local_fields(db, pending, report):
             if group:
                 after = {c: source_values[c] for c in GROUPS[group]}
                 before = {c: old[c] for c in GROUPS[group]}
-            source = json.dumps(after, ensure_ascii=False)
-            if (service_id, group or name, source) in known:
-                continue
-            known.add((service_id, group or name, source))
-            report.conflicts.append(
-                {
-                    "service_id": service_id,
-                    "champ": group or name,
-                    "valeur_source": source,
-                    "valeur_locale": json.dumps(before, ensure_ascii=False),
-                }
-            )
+            note(report, known, service_id, group or name, after, before)
         fields[:] = kept
+
+
+def note(report, known, service_id, name, source, local):
+    """Add a conflict to the report unless the same one is already known."""
+    source = json.dumps(source, ensure_ascii=False)
+    if (service_id, name, source) in known:
+        return
+    known.add((service_id, name, source))
+    report.conflicts.append(
+        {
+            "service_id": service_id,
+            "champ": name,
+            "valeur_source": source,
+            "valeur_locale": json.dumps(local, ensure_ascii=False),
+        }
+    )
+
+
+def reopened_locally(db, services, report):
+    """Of services {id: row} the source no longer lists, the ids of those whose
+    status a partner set last: they stay as they are, with a conflict (the
+    source would close them)."""
+    owners = local_owners(db, list(services))
+    kept = [i for i in services if _local(owners, i, "statut")]
+    known = _known(db, kept)
+    for service_id in kept:
+        note(
+            report, known, service_id, "statut", "ferme", services[service_id]["statut"]
+        )
+    return set(kept)
+
+
+def _status(db, conflict_id):
+    row = db.execute("select statut from conflits where id = ?", [conflict_id])
+    return (row.fetchone() or [None])[0]
 
 
 def _local(owners, service_id, name):
@@ -139,7 +163,9 @@ def resolve(db, conflict_id, *, take_source, user):
     if not db["services"].count_where("id = ?", [service_id]):
         raise ImportRefused(f"Le service « {service_id} » n'existe plus.")
     status = TAKEN if take_source else KEPT
-    with writing(db):
+    with writing(db):  # read again under the write lock: one decision only
+        if _status(db, conflict_id) != "ouvert":
+            raise ImportRefused(f"Le conflit n°{conflict_id} a déjà été arbitré.")
         import_id = None
         if take_source:
             value = json.loads(conflict["valeur_source"])

@@ -17,7 +17,7 @@ from ..catalogue.text import CONTROL, clean_text
 from ..schema import PROVENANCE_COLUMNS
 from .apply import SOURCE
 from .checks import check_url
-from .conflicts import keep_local_fields
+from .conflicts import keep_local_fields, reopened_locally
 from .engine import Change, ImportReport, _check_structure, differences
 from .records import CHUNK, Record, fetch_services
 from .report import Issue, problem
@@ -234,7 +234,7 @@ def _diff(db, records, origin, report):
 
 def close_absent(db, sources, seen, report):
     """Close (never delete) the services an earlier import of these sources
-    wrote, which the source no longer lists."""
+    wrote, which the source no longer lists (but those a partner reopened)."""
     sources = sorted(set(sources or ()))
     if not sources:
         return
@@ -253,7 +253,10 @@ def close_absent(db, sources, seen, report):
     ]
     for start in range(0, len(ids), CHUNK):
         found = fetch_services(db, ids[start : start + CHUNK])
+        kept = reopened_locally(db, found, report)  # partners win here too
         for service_id in ids[start : start + CHUNK]:
+            if service_id in kept:
+                continue
             old = found[service_id]
             record = dict(old, statut="ferme")
             report.changed.append(

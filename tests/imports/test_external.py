@@ -370,3 +370,24 @@ def test_a_corrected_place_is_kept_whole_in_one_conflict(db, external):
         44.9264,
         "Nouveau nom",
     )
+
+
+def test_a_service_reopened_by_its_partner_is_not_closed_again(db, external):
+    rows = [source_row(n) for n in range(1, 4)]
+    importer.apply(db, external(rows), user="test")
+    importer.apply(db, external(rows[:2]), user="test")
+    assert db["services"].get("dora--service-3")["statut"] == "ferme"
+    correct_by_fiche(db, "dora--service-3", statut="actif")
+    report = external(rows[:2])
+    assert not report.closed and not report.changed
+    assert report.conflicts == [
+        {
+            "service_id": "dora--service-3",
+            "champ": "statut",
+            "valeur_source": '"ferme"',
+            "valeur_locale": '"actif"',
+        }
+    ]
+    importer.apply(db, report, user="test")
+    assert db["services"].get("dora--service-3")["statut"] == "actif"
+    assert not external(rows[:2]).writes
