@@ -41,6 +41,8 @@ class Converted:
 
 def as_text(value):
     """A JSON or CSV value as text ('' for null); lists joined by ', '."""
+    if value.__class__ is str:  # the common case, first (called ~50 times a row)
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -85,9 +87,10 @@ def sentence(text):
 
 def _first(*values):
     for value in values:
-        text = as_text(value)
-        if text:
-            return text
+        if value:
+            text = as_text(value)
+            if text:
+                return text
     return ""
 
 

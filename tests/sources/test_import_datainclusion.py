@@ -2,6 +2,7 @@
 against a local server replaying recorded data·inclusion pages, and files."""
 
 import datetime
+import json
 
 import pytest
 from conftest import TEST_DATA, snapshot
@@ -288,3 +289,48 @@ def test_search_answer_and_json_lines_files(di_app):
     assert needs == {
         "dora--f2a3b4c5-d6e7-4f8a-9b0c-1d2e3f4a5b6c": ["famille", "garde-enfants"]
     }
+
+
+def api_pages(tmp_path, drop=()):
+    """Copies of the recorded pages, without the services whose id is in `drop`."""
+    paths = []
+    for path in sorted((DI / "api").glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document["items"] = [
+            item
+            for item in document["items"]
+            if not (isinstance(item, dict) and item.get("id") in drop)
+        ]
+        copy = tmp_path / path.name
+        copy.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        paths.append(copy)
+    return paths
+
+
+def test_a_service_gone_from_the_source_is_closed(di_app, tmp_path):
+    first = invoke(di_app, *api_pages(mkdir(tmp_path / "a")))
+    assert first.exit_code == 0, first.output
+    # Soliguide no longer lists its food parcels (it still lists the vestiaire)
+    gone = "soliguide--4521-food_packages"
+    again = invoke(di_app, *api_pages(mkdir(tmp_path / "b"), drop={gone}))
+    assert again.exit_code == 0, again.output
+    assert "1 fermé" in again.output
+    rows, _ = imported(di_app, [FOOD, ENERGY])
+    assert rows[FOOD]["statut"] == "ferme"
+    assert rows[ENERGY]["statut"] == "actif"
+
+
+def test_undo_restores_the_database_exactly(di_app):
+    before = state(di_app)[0]
+    result = invoke(di_app, "--api")
+    assert result.exit_code == 0, result.output
+    with di_app.app_context():
+        (import_id,) = get_db().execute("select max(id) from imports").fetchone()
+    undone = di_app.test_cli_runner().invoke(args=["undo-import", str(import_id)])
+    assert undone.exit_code == 0, undone.output
+    assert state(di_app)[0] == before
+
+
+def mkdir(path):
+    path.mkdir()
+    return path
