@@ -6,6 +6,7 @@ errors. No Flask.
 """
 
 import json
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -103,8 +104,26 @@ class DataInclusionClient:
 
     def get_page(self, kind, params):
         """One page as a dict with an `items` list; raises ClientError."""
-        url = f"{self.base_url}/api/v1/{kind}"
         where = f"page {params.get('page', 1)} des {NAMES.get(kind, kind)}"
+        document = self._get_json(f"{self.base_url}/api/v1/{kind}", params, where)
+        if not isinstance(document, dict) or not isinstance(
+            document.get("items"), list
+        ):
+            raise ClientError(
+                f"Réponse inattendue de l'API data·inclusion ({where}) : pas de "
+                "liste « items »."
+            )
+        return document
+
+    def fetch_one(self, kind, ident):
+        """One record by id (/api/v1/<kind>/<id>), or None when the API does
+        not know it (404); other failures raise ClientError."""
+        where = f"{kind} « {ident} »"
+        url = f"{self.base_url}/api/v1/{kind}/{quote(str(ident), safe='')}"
+        document = self._get_json(url, None, where, missing_ok=True)
+        return document if isinstance(document, dict) else None
+
+    def _get_json(self, url, params, where, missing_ok=False):
         try:
             response = self.session.get(
                 url, params=params, timeout=self.timeout, stream=True
@@ -117,22 +136,16 @@ class DataInclusionClient:
                 f"{where}) après {_tries(self.retries)} : {type(exc).__name__}."
             ) from None
         with response:
+            if missing_ok and response.status_code == 404:
+                return None
             self._check_status(response, url, where)
             body = self._read(response, where)
         try:
-            document = json.loads(body)
+            return json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ClientError(
                 f"Réponse illisible de l'API data·inclusion ({where}) : JSON invalide."
             ) from None
-        if not isinstance(document, dict) or not isinstance(
-            document.get("items"), list
-        ):
-            raise ClientError(
-                f"Réponse inattendue de l'API data·inclusion ({where}) : pas de "
-                "liste « items »."
-            )
-        return document
 
     def _too_slow(self, where):
         return (

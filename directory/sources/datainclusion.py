@@ -6,21 +6,20 @@ published, saved `/api/v1/services` pages and `/api/v1/search/services`
 answers. Which file holds structures and which services is read from content.
 """
 
-import csv
-import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..imports.report import Issue, plural
 from .client import ClientError, DataInclusionClient
 from .convert import Converter, as_text
+from .files import LineError, Unreadable, is_services, parse_file
 from .mapping import default_tables
 
 LINE_UNREADABLE = "ligne illisible"
 NOT_REQUESTED = "source non demandée"
 INCOMPLETE = "service incomplet"
 REPEATED = "service en double dans les données"
+MAX_LOOKUPS = 500  # structures asked for one by one, at most
 
 
 @dataclass
@@ -52,127 +51,6 @@ class SourceBatch:
         return f"{subject} : " + ", ".join(f"{why} ({n})" for why, n in reasons) + "."
 
 
-# -- parsing a file ----------------------------------------------------------------
-
-
-class Unreadable(Exception):
-    """The whole file cannot be read (French message)."""
-
-
-def _json_error(name, exc, text):
-    if exc.pos >= len(text.rstrip()) - 1:
-        return Unreadable(
-            f"{name} : JSON incomplet, le fichier semble tronqué (ligne {exc.lineno})."
-        )
-    return Unreadable(
-        f"{name} : JSON invalide ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})."
-    )
-
-
-def items_of_document(document, name):
-    """The records of a parsed JSON document: an array, a `/services` page
-    ({"items": […]}), a `/search/services` answer (items {"service": …})."""
-    if isinstance(document, list):
-        items = document
-    elif isinstance(document, dict) and isinstance(document.get("items"), list):
-        items = document["items"]
-    elif isinstance(document, dict) and ("id" in document or "nom" in document):
-        items = [document]
-    else:
-        raise Unreadable(
-            f"{name} : format inconnu (ni tableau JSON, ni réponse de l'API "
-            "data·inclusion avec « items »)."
-        )
-    return [
-        item["service"]
-        if isinstance(item, dict) and isinstance(item.get("service"), dict)
-        else item
-        for item in items
-    ]
-
-
-def parse_file(data, name):
-    """(records, issues) of a file's bytes; raises Unreadable."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Unreadable(
-            f"{name} : le fichier n'est pas en UTF-8 (octet {exc.start})."
-        ) from None
-    stripped = text.lstrip()
-    if not stripped:
-        raise Unreadable(f"{name} : fichier vide.")
-    if stripped[0] == "[":
-        try:
-            return items_of_document(json.loads(text), name), []
-        except json.JSONDecodeError as exc:
-            raise _json_error(name, exc, text) from None
-    if stripped[0] == "{":
-        try:
-            return items_of_document(json.loads(text), name), []
-        except json.JSONDecodeError as exc:
-            lines = text.splitlines()
-            if _is_json_line(stripped.split("\n", 1)[0]) and len(lines) > 1:
-                return _json_lines(lines, name, text)
-            raise _json_error(name, exc, text) from None
-    return _csv(text, name), []
-
-
-def _is_json_line(line):
-    try:
-        return isinstance(json.loads(line), dict)
-    except json.JSONDecodeError:
-        return False
-
-
-def _json_lines(lines, name, text):
-    records, issues = [], []
-    numbered = [(n, ln) for n, ln in enumerate(lines, start=1) if ln.strip()]
-    for position, (number, line) in enumerate(numbered, start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            if position == len(numbered) and not text.endswith("\n"):
-                raise Unreadable(
-                    f"{name} : dernière ligne incomplète, le fichier semble "
-                    f"tronqué (ligne {number})."
-                ) from None
-            records.append(_Unreadable(number))
-    return records, issues
-
-
-@dataclass
-class _Unreadable:
-    """A JSON line that could not be parsed (kept to report its position)."""
-
-    number: int
-
-
-def _csv(text, name):
-    sample = text[:4096]
-    header = sample.splitlines()[0] if sample else ""
-    delimiter = max((",", ";", "\t"), key=header.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    fields = set(reader.fieldnames or ())
-    if not {"id", "nom"} <= fields:
-        raise Unreadable(
-            f"{name} : format inconnu (ni JSON, ni CSV avec les colonnes « id » "
-            "et « nom » de data·inclusion)."
-        )
-    return [
-        {k: v for k, v in row.items() if k and v not in (None, "")} for row in reader
-    ]
-
-
-def is_services(records):
-    """True when most records are services (they name their structure)."""
-    dicts = [r for r in records if isinstance(r, dict)]
-    services = sum(
-        1 for r in dicts if "structure_id" in r or isinstance(r.get("structure"), dict)
-    )
-    return bool(dicts) and services * 2 >= len(dicts)
-
-
 # -- building a batch -----------------------------------------------------------
 
 
@@ -198,6 +76,21 @@ class _Builder:
             self.structures[as_text(record.get("source")), key] = record
             self.structures.setdefault(("", key), record)
 
+    def missing_structures(self, records, limit=MAX_LOOKUPS):
+        """Ids of the structures named by services but not read (at most
+        `limit`, sorted): the API is asked for each."""
+        missing = set()
+        for record in records:
+            if not isinstance(record, dict) or self._structure(record) is not None:
+                continue
+            if self.wanted is not None and as_text(record.get("source")) not in (
+                self.wanted
+            ):
+                continue
+            if ident := as_text(record.get("structure_id")):
+                missing.add(ident)
+        return sorted(missing)[:limit]
+
     def _structure(self, service):
         nested = service.get("structure")
         if isinstance(nested, dict):
@@ -214,7 +107,7 @@ class _Builder:
             if not isinstance(record, dict):
                 what = (
                     f"ligne {record.number} illisible (JSON invalide)"
-                    if isinstance(record, _Unreadable)
+                    if isinstance(record, LineError)
                     else "n'est pas un objet JSON"
                 )
                 self._warn(f"{where}, service n° {index} : {what}", line)
@@ -349,6 +242,10 @@ def load_api(
         services = client.fetch_all(
             "services", territory, sources=sources, progress=progress
         )
+        # A service of the département may belong to a structure of another one
+        # (a regional agency): that structure is asked for by its id.
+        for ident in builder.missing_structures(item for _, item in services):
+            builder.add_structures([client.fetch_one("structures", ident)])
     except ClientError as exc:
         return builder.block(str(exc))
     finally:

@@ -6,7 +6,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "datainclusion" / "api"
 TOKEN = "jeton-de-test"
@@ -81,6 +81,14 @@ class FakeAPI:
             return self.send(
                 request, status, body or b"{}", length=options.get("length", True)
             )
+        by_id = parts.path.split("/api/v1/structures/", 1)
+        if len(by_id) == 2:  # one structure by its id
+            known = self.recorded / "structures-by-id.json"
+            records = json.loads(known.read_text("utf-8")) if known.exists() else {}
+            record = records.get(unquote(by_id[1]))
+            if record is None:
+                return self.send(request, 404, b'{"detail": "Not Found"}')
+            return self.send(request, 200, json.dumps(record).encode())
         page = int(query.get("page", ["1"])[0])
         path = self.recorded / f"{kind}-{page}.json"
         if not parts.path.startswith("/api/v1/") or not path.exists():

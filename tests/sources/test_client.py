@@ -161,3 +161,29 @@ def test_load_api_failure_blocks_the_batch(api, gazetteer):
     batch = load_api(api.url, TOKEN, gazetteer=gazetteer, backoff=0, today=TODAY)
     assert batch.blocked and batch.rows == []
     assert "Jeton refusé" in batch.issues[0].text
+
+
+def test_a_structure_of_another_departement_is_asked_for_by_id(gazetteer):
+    server = FakeAPI(TEST_DATA / "datainclusion" / "api-structure-ailleurs").start()
+    try:
+        batch = load_api(server.url, TOKEN, gazetteer=gazetteer, backoff=0, today=TODAY)
+    finally:
+        server.stop()
+    assert not batch.blocked
+    ((_, row),) = batch.rows
+    assert row["structure_nom"] == "UDAF du Puy-de-Dôme"
+    assert row["commune"] == "Saint-Flour"  # the service's own place
+    assert row["telephone"] == "0473901234"
+    assert batch.left_out == {"structure introuvable": 1}
+    asked = sorted(p for p, _, _ in server.requests if "/structures/" in p)
+    assert asked == [
+        "/api/v1/structures/dora--b4d6f8a0-2c3e-4f5a-9b1d-3f5a7b9d1f23",
+        "/api/v1/structures/dora--inconnue",
+    ]
+
+
+def test_429_is_retried(api):
+    api.script.append(("structures", 429, b'{"detail": "trop"}', {}))
+    items = client(api).fetch_all("structures", "15")
+    assert len(items) == 6
+    assert api.pages("structures") == [1, 1]
