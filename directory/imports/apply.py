@@ -6,6 +6,7 @@ import json
 import time
 from operator import itemgetter
 
+from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import writing
@@ -139,9 +140,8 @@ def apply(db, report, *, user, structure_id=None):
                 for c in report.conflicts
             ),
         )
-        # HERE, when `sourced`: duplicate clusters across sources, inside this
-        # transaction (catalogue.duplicates.update_clusters(db, import_id,
-        # stamp), audited as changes rows of this import).
+        if sourced:  # the clusters across sources, audited with this import
+            update_clusters(db, import_id, stamp)
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
