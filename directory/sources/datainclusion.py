@@ -100,8 +100,11 @@ class _Builder:
         return self.structures.get((source, key)) or self.structures.get(("", key))
 
     def add_services(self, records, where):
+        """Convert a list of service records, emptying it as it goes (a large
+        dump's records and our rows never both stay whole in memory)."""
         batch = self.batch
-        for index, record in enumerate(records, start=1):
+        for index in range(1, len(records) + 1):
+            record, records[index - 1] = records[index - 1], None
             self.position += 1
             line = self.position
             if not isinstance(record, dict):

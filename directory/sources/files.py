@@ -4,7 +4,11 @@ as published, saved API pages and search answers. No Flask."""
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
+
+BOM = b"\xef\xbb\xbf"
+LEADING_SPACE = re.compile(rb"\s*")
 
 
 class Unreadable(Exception):
@@ -44,30 +48,37 @@ def items_of_document(document, name):
 
 
 def parse_file(data, name):
-    """(records, issues) of a file's bytes; raises Unreadable."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Unreadable(
-            f"{name} : le fichier n'est pas en UTF-8 (octet {exc.start})."
-        ) from None
-    stripped = text.lstrip()
-    if not stripped:
+    """(records, issues) of a file's bytes; raises Unreadable.
+
+    JSON is parsed from the bytes (no decoded copy of a large dump is kept);
+    JSON lines and CSV are decoded first."""
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    start = LEADING_SPACE.match(data).end()
+    first = data[start : start + 1]
+    if not first:
         raise Unreadable(f"{name} : fichier vide.")
-    if stripped[0] == "[":
+    if first in (b"[", b"{"):
         try:
-            return items_of_document(json.loads(text), name), []
+            return items_of_document(json.loads(data), name), []
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(name, exc) from None
         except json.JSONDecodeError as exc:
-            raise _json_error(name, exc, text) from None
-    if stripped[0] == "{":
-        try:
-            return items_of_document(json.loads(text), name), []
-        except json.JSONDecodeError as exc:
+            text = exc.doc
             lines = text.splitlines()
-            if _is_json_line(stripped.split("\n", 1)[0]) and len(lines) > 1:
+            head = text.lstrip().split("\n", 1)[0]
+            if first == b"{" and len(lines) > 1 and _is_json_line(head):
                 return _json_lines(lines, name, text)
             raise _json_error(name, exc, text) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(name, exc) from None
     return _csv(text, name), []
+
+
+def _not_utf8(name, exc):
+    return Unreadable(f"{name} : le fichier n'est pas en UTF-8 (octet {exc.start}).")
 
 
 def _is_json_line(line):
