@@ -211,6 +211,7 @@ def test_api_failures_write_nothing(di_app, api, failure, message):
     assert result.exit_code == 1, result.output
     assert message in result.output
     assert "Aucune modification enregistrée." in result.output
+    assert TOKEN not in result.output  # the token is never printed
     assert state(di_app) == before
 
 
