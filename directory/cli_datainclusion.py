@@ -67,6 +67,14 @@ def import_datainclusion_command(paths, use_api, sources, dry_run, utilisateur):
         "today": clock().date(),
         "tables": load_tables(config["DATA_DIR"]),
     }
+    for unknown in sorted((wanted or set()) - set(options["tables"].sources)):
+        click.echo(
+            f"Attention : source « {unknown} » inconnue de "
+            "data/datainclusion/sources.csv (sources connues : "
+            + ", ".join(sorted(options["tables"].sources))
+            + ").",
+            err=True,
+        )
     if use_api:
         with _ProgressBars() as bars:
             batch = load_api(

@@ -3,9 +3,12 @@ against a local server replaying recorded data·inclusion pages, and files."""
 
 import datetime
 import json
+import os
+import subprocess
+import sys
 
 import pytest
-from conftest import TEST_DATA, snapshot
+from conftest import ROOT, TEST_DATA, copy_db, snapshot
 
 from directory.db import get_db
 from directory.search.hours import PARIS
@@ -335,3 +338,37 @@ def test_undo_restores_the_database_exactly(di_app):
 def mkdir(path):
     path.mkdir()
     return path
+
+
+def test_unknown_source_is_pointed_out(di_app):
+    result = invoke(di_app, "--api", "--sources", "dorra", "--dry-run")
+    assert result.exit_code == 0
+    assert "Attention : source « dorra » inconnue" in result.stderr
+    assert "data-inclusion, dora, emplois-de-linclusion" in result.stderr
+
+
+def test_real_flask_process_reads_the_token_from_the_environment(
+    api, seeded_db_path, tmp_path
+):
+    database = copy_db(seeded_db_path, tmp_path)
+    env = dict(
+        os.environ,
+        FLASK_DATABASE=str(database),
+        DATA_INCLUSION_TOKEN=TOKEN,
+        FLASK_DATA_INCLUSION_URL=api.url,
+        FLASK_DATA_INCLUSION_BACKOFF="0",
+        FLASK_DATA_INCLUSION_PAGE_SIZE="4",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "directory"]
+        + ["import-datainclusion", "--api", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Essai à blanc : rien n'a été enregistré." in result.stdout
+    assert {auth for _, _, auth in api.requests} == {f"Bearer {TOKEN}"}
+    assert api.pages("services") == [1, 2, 3]
