@@ -418,3 +418,12 @@ def test_a_table_naming_an_unknown_value_is_refused(tmp_path):
         f.write("aidants,aidants-familiaux,\n")
     with pytest.raises(MappingError, match="aidants-familiaux"):
         load_tables(data)
+
+
+def test_every_v1_sub_thematique_reaches_a_need(tables):
+    from data_inclusion.schema.v1 import Categorie, Thematique
+
+    assert [t.value for t in Thematique if not tables.needs.get(t.value)] == []
+    # categories too, except the one split between food and equipment
+    unmapped = [c.value for c in Categorie if not tables.needs.get(c.value)]
+    assert unmapped == ["equipement-et-alimentation"]
