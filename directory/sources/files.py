@@ -116,15 +116,21 @@ def _csv(text, name):
     header = sample.splitlines()[0] if sample else ""
     delimiter = max((",", ";", "\t"), key=header.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    fields = set(reader.fieldnames or ())
-    if not {"id", "nom"} <= fields:
+    try:
+        fields = set(reader.fieldnames or ())
+        if not {"id", "nom"} <= fields:
+            raise Unreadable(
+                f"{name} : format inconnu (ni JSON, ni CSV avec les colonnes « id » "
+                "et « nom » de data·inclusion)."
+            )
+        return [
+            {k: v for k, v in row.items() if k and v not in (None, "")}
+            for row in reader
+        ]
+    except csv.Error as exc:  # e.g. a cell over the csv module's size limit
         raise Unreadable(
-            f"{name} : format inconnu (ni JSON, ni CSV avec les colonnes « id » "
-            "et « nom » de data·inclusion)."
-        )
-    return [
-        {k: v for k, v in row.items() if k and v not in (None, "")} for row in reader
-    ]
+            f"{name} : CSV illisible ligne {reader.line_num} ({exc})."
+        ) from None
 
 
 def is_services(records):

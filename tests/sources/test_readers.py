@@ -203,3 +203,11 @@ def test_only_structures_is_refused(read):
     batch = read("structures-v0.json")
     assert batch.blocked
     assert "Aucun fichier de services" in batch.issues[0].text
+
+
+def test_csv_with_an_oversized_cell_is_refused(tmp_path):
+    path = tmp_path / "services.csv"
+    path.write_text('id,nom,structure_id\na,"' + "x" * 200_000 + '",s\n', "utf-8")
+    batch = load([path])
+    assert batch.blocked
+    assert batch.issues[0].text.startswith("services.csv : CSV illisible ligne")
