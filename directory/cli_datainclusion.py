@@ -1,6 +1,7 @@
 """`flask import-datainclusion`: data·inclusion services through the import
 engine (thin: the core reads, maps and diffs; this parses options and prints)."""
 
+import os
 import sys
 
 import click
@@ -96,17 +97,24 @@ def import_datainclusion_command(paths, use_api, sources, dry_run, utilisateur):
             click.echo(f"  - {issue.text}")
         click.echo("Aucune modification enregistrée.")
         sys.exit(1)
-    report = prepare_external(
-        db,
-        batch.rows,
-        origin=batch.origin,
-        sources=batch.sources,
-        seen_ids=batch.seen_ids,
-        geocoder=make_geocoder(config, options["gazetteer"], db=db),
-        besoins=get_besoins(db),
-        territory=config["TERRITOIRE"],
-        today=options["today"],
+    total = len(batch.rows)
+    # A bar for large batches in a terminal (DIRECTORY_PROGRESS=1 forces it).
+    show = (total > 2000 and sys.stderr.isatty()) or os.environ.get(
+        "DIRECTORY_PROGRESS"
     )
+    with _ProgressBars() as bars:
+        report = prepare_external(
+            db,
+            batch.rows,
+            origin=batch.origin,
+            sources=batch.sources,
+            seen_ids=batch.seen_ids,
+            geocoder=make_geocoder(config, options["gazetteer"], db=db),
+            besoins=get_besoins(db),
+            territory=config["TERRITOIRE"],
+            today=options["today"],
+            progress=(lambda n: bars.add("vérification", n, total)) if show else None,
+        )
     report.issues[:0] = batch.issues  # the reader's warnings first
     if report.ok and not dry_run and report.writes:
         engine.apply(db, report, user=utilisateur)
@@ -133,6 +141,11 @@ class _ProgressBars:
         bar, before = self.bars[kind]
         bar.update(done - before)
         self.bars[kind][1] = done
+
+    def add(self, kind, count, total):
+        """`count` more records of `kind` done."""
+        done = self.bars[kind][1] if kind in self.bars else 0
+        self.update(kind, done + count, total)
 
     def __enter__(self):
         return self

@@ -372,3 +372,12 @@ def test_real_flask_process_reads_the_token_from_the_environment(
     assert "Essai à blanc : rien n'a été enregistré." in result.stdout
     assert {auth for _, _, auth in api.requests} == {f"Bearer {TOKEN}"}
     assert api.pages("services") == [1, 2, 3]
+
+
+def test_progress_bars_on_stderr(di_app, monkeypatch):
+    monkeypatch.setenv("DIRECTORY_PROGRESS", "1")
+    result = invoke(di_app, "--api", "--dry-run")
+    assert result.exit_code == 0, result.output
+    for label in ("structures", "services", "vérification"):
+        assert f"data·inclusion, {label}" in result.stderr
+    assert "data·inclusion, services" not in result.stdout  # the report stays clean
