@@ -1,6 +1,7 @@
 """`make bench`: run the benchmarks in order and print one table (SPEC §10).
 
-    python -m bench [--rows 100000] [--seed 0] [--keep DIR] [--only import|search|map]
+    python -m bench [--rows 100000] [--seed 0] [--keep DIR]
+                    [--only import|datainclusion|search|map]
 
 To add a benchmark (e.g. the search API under gunicorn), write a module
 `bench/<name>.py` with `NAME`, `add_arguments(parser)` and
@@ -17,7 +18,12 @@ import time
 
 from . import common_arguments, print_table, workdir
 
-BENCHMARKS = ["bench.importbench", "bench.search", "bench.mapbench"]
+BENCHMARKS = [
+    "bench.importbench",
+    "bench.dibench",
+    "bench.search",
+    "bench.mapbench",
+]
 
 
 def main(argv=None):

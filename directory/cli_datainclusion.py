@@ -105,7 +105,7 @@ def import_datainclusion_command(paths, use_api, sources, dry_run, utilisateur):
     with _ProgressBars() as bars:
         report = prepare_external(
             db,
-            batch.rows,
+            batch.take_rows(),
             origin=batch.origin,
             sources=batch.sources,
             seen_ids=batch.seen_ids,

@@ -302,6 +302,24 @@ def m007_sources(db):
     db["propositions"].create_index(["adresse_ip_hash", "cree_le"])
 
 
+@migrations()
+def m008_fts_update_of_text(db):
+    """The full-text index follows an update only when an indexed column is set:
+    a status, a date or a duplicate link changes no text (and re-indexing each
+    such row made a large import's closing and clustering slow)."""
+    columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    db.execute("drop trigger if exists services_au")
+    db.execute(
+        f"create trigger services_au after update of {columns} on services begin\n"
+        f"  insert into services_fts (services_fts, rowid, {columns}) "
+        f"values ('delete', old.rowid, {old});\n"
+        f"  insert into services_fts (rowid, {columns}) values (new.rowid, {new});\n"
+        "end"
+    )
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

@@ -6,19 +6,28 @@ published, saved `/api/v1/services` pages and `/api/v1/search/services`
 answers. Which file holds structures and which services is read from content.
 """
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..imports.report import Issue, plural
 from .client import ClientError, DataInclusionClient
 from .convert import Converter, as_text
-from .files import LineError, Unreadable, is_services, parse_file
+from .files import (
+    LineError,
+    Unreadable,
+    is_services,
+    parse_file,
+    starts_with_array,
+    stream_json_array,
+)
 from .mapping import default_tables
 
 LINE_UNREADABLE = "ligne illisible"
 NOT_REQUESTED = "source non demandée"
 INCOMPLETE = "service incomplet"
 REPEATED = "service en double dans les données"
+HEAD = 20  # first records of a streamed dump that tell structures from services
 MAX_LOOKUPS = 500  # structures asked for one by one, at most
 
 
@@ -37,6 +46,12 @@ class SourceBatch:
     def blocked(self):
         """True when the input could not be read: nothing must be written."""
         return any(issue.blocking for issue in self.issues)
+
+    def take_rows(self):
+        """The rows, handed over once: each leaves the batch as it is read, so
+        a large import never holds the raw rows and their records whole."""
+        rows, self.rows = self.rows, []
+        return _draining(rows)
 
     def leave_out(self, reason):
         self.left_out[reason] = self.left_out.get(reason, 0) + 1
@@ -100,11 +115,10 @@ class _Builder:
         return self.structures.get((source, key)) or self.structures.get(("", key))
 
     def add_services(self, records, where):
-        """Convert a list of service records, emptying it as it goes (a large
-        dump's records and our rows never both stay whole in memory)."""
+        """Convert service records (a list, emptied as it goes, or a stream):
+        a large dump's records and our rows never both stay whole in memory."""
         batch = self.batch
-        for index in range(1, len(records) + 1):
-            record, records[index - 1] = records[index - 1], None
+        for index, record in enumerate(_draining(records), start=1):
             self.position += 1
             line = self.position
             if not isinstance(record, dict):
@@ -178,28 +192,49 @@ def load_files(
     names = [Path(p).name for p in paths]
     # « data·inclusion » marks the rows as external (catalogue.matching)
     builder.batch.origin = "data·inclusion : " + ", ".join(names)
-    parsed = []
+    parsed = []  # (name, records or None when streamed, path, first records)
     for path, name in zip(paths, names, strict=True):
         try:
-            records, _ = parse_file(Path(path).read_bytes(), name)
+            if starts_with_array(path):  # a dump: streamed, its head tells its kind
+                head = list(itertools.islice(stream_json_array(path, name), HEAD))
+                parsed.append((name, None, path, head))
+            else:
+                records, _ = parse_file(Path(path).read_bytes(), name)
+                parsed.append((name, records, path, records))
         except OSError as exc:
             return builder.block(f"{name} : lecture impossible ({exc.strerror}).")
         except Unreadable as exc:
             return builder.block(str(exc))
-        parsed.append((name, records))
-    service_files = []
-    for name, records in parsed:
-        if is_services(records):
-            service_files.append((name, records))
-        else:
-            builder.add_structures(records)
-    if not service_files:
-        return builder.block(
-            "Aucun fichier de services data·inclusion parmi : " + ", ".join(names) + "."
-        )
-    for name, records in service_files:
-        builder.add_services(records, name)
+    try:
+        service_files = []
+        for name, records, path, head in parsed:
+            if records is None:
+                records = stream_json_array(path, name)
+            if is_services(head):
+                service_files.append((name, records))
+            else:
+                builder.add_structures(records)
+        if not service_files:
+            return builder.block(
+                "Aucun fichier de services data·inclusion parmi : "
+                + ", ".join(names)
+                + "."
+            )
+        for name, records in service_files:
+            builder.add_services(records, name)
+    except Unreadable as exc:  # met while streaming a dump
+        return builder.block(str(exc))
     return builder.batch
+
+
+def _draining(records):
+    """Iterate over records; a list is emptied as it goes."""
+    if not isinstance(records, list):
+        yield from records
+        return
+    for index, record in enumerate(records):
+        records[index] = None
+        yield record
 
 
 def load_api(

@@ -25,6 +25,124 @@ def _json_error(name, exc, text):
     )
 
 
+CHUNK_CHARS = 1 << 20  # characters read at a time from a streamed JSON array
+WHITESPACE = re.compile(r"[ \t\n\r]*")
+NUMBER_START = frozenset("-0123456789")
+NUMBER_END = re.compile(r"[,\]\s]")
+
+
+def starts_with_array(path):
+    """True when the file holds a JSON array (an open-data dump)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(BOM):
+        head = head[len(BOM) :]
+    return head[LEADING_SPACE.match(head).end() :][:1] == b"["
+
+
+def stream_json_array(path, name):
+    """The records of a JSON array file, one at a time: a national dump (tens
+    of megabytes) is never held whole, as text or as objects. Raises Unreadable
+    (invalid, truncated, not UTF-8) when the fault is reached."""
+    decoder = json.JSONDecoder()
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = _Chunks(f, name)
+        pos = reader.skip_space(0) + 1  # past the « [ » (starts_with_array)
+        expect_value, first = True, True
+        while True:
+            pos = reader.skip_space(pos)
+            char = reader.text[pos]
+            if char == "]" and (first or not expect_value):
+                reader.check_end(pos + 1)
+                return
+            if char == "," and not expect_value:
+                pos, expect_value = pos + 1, True
+                continue
+            if not expect_value:
+                raise Unreadable(
+                    f"{name} : JSON invalide ligne {reader.line(pos)} (« , » ou "
+                    "« ] » attendu entre deux éléments)."
+                )
+            if char in NUMBER_START:  # a number may go on in the next chunk
+                while not reader.eof and not NUMBER_END.search(reader.text, pos):
+                    pos = reader.more(pos)
+            try:
+                record, end = decoder.raw_decode(reader.text, pos)
+            except json.JSONDecodeError as exc:
+                if reader.eof:
+                    raise reader.error(exc) from None
+                pos = reader.more(pos)  # the element goes on in the next chunk
+                continue
+            if end == len(reader.text) and not reader.eof:
+                pos = reader.more(pos)  # a value cut at the chunk's end: again
+                continue
+            yield record
+            pos, expect_value, first = end, False, False
+
+
+class _Chunks:
+    """A growing window over a text file, for `stream_json_array`."""
+
+    def __init__(self, f, name):
+        self.f, self.name = f, name
+        self.text, self.eof, self.lines_before = "", False, 0
+
+    def more(self, pos=0):
+        """Read one more chunk, dropping what is before `pos`; the new pos."""
+        try:
+            chunk = self.f.read(CHUNK_CHARS)
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(self.name, exc) from None
+        if not chunk:
+            self.eof = True
+            return pos
+        if pos:
+            self.lines_before += self.text.count("\n", 0, pos)
+            self.text = self.text[pos:]
+        self.text += chunk
+        return 0
+
+    def skip_space(self, pos):
+        """The position of the next non-blank character, read as needed."""
+        while True:
+            pos = WHITESPACE.match(self.text, pos).end()
+            if pos < len(self.text):
+                return pos
+            pos = self.more(pos)
+            if self.eof:
+                raise Unreadable(
+                    f"{self.name} : JSON incomplet, le fichier semble tronqué "
+                    f"(ligne {self.line(pos)})."
+                )
+
+    def line(self, pos):
+        return self.lines_before + self.text.count("\n", 0, pos) + 1
+
+    def error(self, exc):
+        """At the end of the file: a JSON fault, or a cut (truncated) file."""
+        if exc.pos >= len(self.text.rstrip()) - 1 or exc.msg.startswith("Unterminated"):
+            return Unreadable(
+                f"{self.name} : JSON incomplet, le fichier semble tronqué "
+                f"(ligne {self.line(exc.pos)})."
+            )
+        return Unreadable(
+            f"{self.name} : JSON invalide ligne {self.line(exc.pos)}, colonne "
+            f"{exc.colno} ({exc.msg})."
+        )
+
+    def check_end(self, pos):
+        while True:
+            pos = WHITESPACE.match(self.text, pos).end()
+            if pos < len(self.text):
+                raise Unreadable(
+                    f"{self.name} : JSON invalide ligne {self.line(pos)} (des données "
+                    "suivent la fin du tableau)."
+                )
+            pos = self.more(pos)
+            if self.eof:
+                return
+
+
 def items_of_document(document, name):
     """The records of a parsed JSON document: an array, a `/services` page
     ({"items": […]}), a `/search/services` answer (items {"service": …})."""

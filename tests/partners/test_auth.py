@@ -108,6 +108,7 @@ def route_urls(app, users, import_ids):
         "structure_id": OTHER,
         "report_id": 1,
         "conflict_id": 1,
+        "proposal_id": 1,
     }
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in MY_BLUEPRINTS:

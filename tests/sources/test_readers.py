@@ -211,3 +211,43 @@ def test_csv_with_an_oversized_cell_is_refused(tmp_path):
     batch = load([path])
     assert batch.blocked
     assert batch.issues[0].text.startswith("services.csv : CSV illisible ligne")
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_a_dump_is_streamed_across_chunk_boundaries(monkeypatch, tmp_path, chunk):
+    """A JSON array dump is read piece by piece: elements cut by a chunk's end,
+    nested lists and strings holding « ] » or « , » come out as json.loads."""
+    from directory.sources import files
+
+    monkeypatch.setattr(files, "CHUNK_CHARS", chunk)
+    path = DI / "services-v0.json"
+    expected = json.loads(path.read_text("utf-8"))
+    assert list(files.stream_json_array(path, "services-v0.json")) == expected
+    tricky = [{"id": "a,]", "nom": "« [x] »", "n": 12345}, [1, [2]], 3.5, "z"]
+    text = "\ufeff \n[\n" + ",\n  ".join(json.dumps(t) for t in tricky) + "\n]\n  "
+    dump = tmp_path / "x.json"
+    dump.write_text(text, "utf-8")
+    assert list(files.stream_json_array(dump, "x.json")) == tricky
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[{"id": "a", "nom": "b"}, {"id": "c", "no', "tronqué"),
+        ('[{"id": "a", "nom": "b"},', "tronqué"),
+        ('[{"id": "a", "nom": "b"} {"id": "c"}]', "« , » ou « ] » attendu"),
+        ('[{"id": "a"}]\n{"id": "b"}', "des données suivent la fin du tableau"),
+        ('[{"id": "a"},\n{"id": 1x}]', "JSON invalide ligne 2"),
+    ],
+)
+def test_a_faulty_dump_blocks_even_far_from_its_head(
+    tmp_path, monkeypatch, content, message
+):
+    from directory.sources import files
+
+    monkeypatch.setattr(files, "CHUNK_CHARS", 5)
+    path = tmp_path / "services.json"
+    path.write_text(content, "utf-8")
+    batch = load([DI / "api" / "structures-1.json", path])
+    assert batch.blocked and batch.rows == []
+    assert message in batch.issues[-1].text, batch.issues[-1].text
