@@ -380,3 +380,27 @@ def test_progress_bars_on_stderr(di_app, monkeypatch):
     for label in ("structures", "services", "vérification"):
         assert f"data·inclusion, {label}" in result.stderr
     assert "data·inclusion, services" not in result.stdout  # the report stays clean
+
+
+def test_a_pair_from_two_sources_is_shown_once_everywhere(di_app):
+    """The food parcels of the Aurillac CCAS, listed by Soliguide and by DORA:
+    after the import, search (page and API), map and exports show DORA's only."""
+    result = invoke(di_app, "--api")
+    assert result.exit_code == 0, result.output
+    client = di_app.test_client()
+    page = client.get("/recherche?q=colis&par_page=100").get_data(as_text=True)
+    assert f"/services/{FOOD_DORA}" in page
+    assert f"/services/{FOOD}" not in page
+    api = client.get("/api/services?q=colis&par_page=100").get_json()
+    shown = {s["id"] for s in api["services"]}
+    assert FOOD_DORA in shown and FOOD not in shown
+    carte = client.get("/carte?q=colis").get_data(as_text=True)
+    assert FOOD_DORA in carte and FOOD not in carte
+    body = client.get("/export/services.csv?q=colis").data.decode("utf-8-sig")
+    assert FOOD_DORA in body and FOOD not in body
+    geo = client.get("/export/services.geojson?q=colis").get_json()
+    ids = {f["id"] for f in geo["features"]}
+    assert FOOD_DORA in ids and FOOD not in ids
+    # the fiche of the one shown names the other source
+    fiche = client.get(f"/services/{FOOD_DORA}").get_data(as_text=True)
+    assert "Aussi référencé par" in fiche and "Soliguide" in fiche
