@@ -11,9 +11,9 @@ modification) which `pins` reads back so recomputation keeps them.
 Pure core: standard library, `schema` and `catalogue` only.
 """
 
-import gc
 import json
 
+from .bulk import cycles_unchecked
 from .matching import COLUMNS, FUSION, targets
 from .times import now
 from .transactions import writing
@@ -96,23 +96,13 @@ def pins(db):
 
 
 def compute(db):
-    """{id: (current doublon_de, computed doublon_de)} of every service.
-
-    The cyclic garbage collector is paused meanwhile: clustering builds a few
-    objects per service and none in a cycle, and during an import each of its
-    passes would walk the whole heap (the import's records) for nothing; that
-    was 40 % of this step on a 50 000-row import."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    """{id: (current doublon_de, computed doublon_de)} of every service."""
+    with cycles_unchecked():  # a few objects per service, none in a cycle
         cursor = db.conn.execute(f"select {COLUMNS} from services")
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in cursor]
         wanted = targets(rows, refused_pairs(db), pins(db))
         return {r["id"]: (r["doublon_de"], wanted[r["id"]]) for r in rows}
-    finally:
-        if paused:
-            gc.enable()
 
 
 def update_clusters(db, import_id, stamp=None):

@@ -6,11 +6,12 @@ import json
 import time
 from operator import itemgetter
 
+from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import writing
-from ..schema import FTS_COLUMNS
+from ..schema import FTS_COLUMNS, PROVENANCE_COLUMNS
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
@@ -21,6 +22,9 @@ from .records import (
 )
 
 INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
+# A partner's file has no provenance: its rows leave those last columns NULL.
+PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
+PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, fill the FTS index in one statement
 SOURCE = "datainclusion"  # imports.genre of an external source's import
 # imports.genre of the admin taking a source's value in a conflict: the field
@@ -30,6 +34,7 @@ SOURCE_GENRES = frozenset({SOURCE, TAKEN})
 CONFLICT_PREFIX = "conflit:"  # changes.service_id of a conflict's status change
 
 
+@cycles_unchecked()  # many records alive, no cycle among them
 def apply(db, report, *, user, structure_id=None):
     """Write a clean report in ONE transaction and log it; returns the import id."""
     if not report.ok:
@@ -65,7 +70,7 @@ def apply(db, report, *, user, structure_id=None):
         sourced = report.genre == SOURCE
         if sourced:  # importe_le is the last record column: when it was written
             new = [Record(r[:-1] + (stamp,)) for r in new]
-        insert_services(db, new, stamp)
+        insert_services(db, new, stamp, provenance=sourced)
         for change in report.changed:
             fields = list(change.fields) + [
                 ("modifie_le", change.old["modifie_le"], stamp)
@@ -211,7 +216,7 @@ def apply_edits(db, edits, *, user, label, genre=None):
     return import_id
 
 
-def insert_services(db, records, stamp):
+def insert_services(db, records, stamp, *, provenance=True):
     """Insert new services. For many, fill the FTS index in one statement instead
     of one trigger call per row, and when they outnumber the existing rows,
     rebuild the secondary indexes once at the end.
@@ -222,12 +227,16 @@ def insert_services(db, records, stamp):
     if not records:
         return
     conn = db.conn
+    columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
     sql = (
-        f"insert into services ({', '.join(INSERT_COLUMNS)}) "
-        f"values ({', '.join('?' * len(INSERT_COLUMNS))})"
+        f"insert into services ({', '.join(columns)}) "
+        f"values ({', '.join('?' * len(columns))})"
     )
     stamps = (stamp, stamp)
-    rows = (tuple(r) + stamps for r in records)
+    if provenance:
+        rows = (tuple(r) + stamps for r in records)
+    else:
+        rows = (r[:PLAIN] + stamps for r in records)
     if len(records) < BULK:
         conn.executemany(sql, rows)
         return

@@ -9,6 +9,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.services import MULTI
 from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine API
 from .read import read_file
@@ -88,6 +89,7 @@ class ImportReport:
         }
 
 
+@cycles_unchecked()  # many records alive, no cycle among them
 def prepare(
     db,
     data,

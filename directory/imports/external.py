@@ -12,6 +12,7 @@ import hashlib
 import re
 import time
 
+from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.services import MULTI
 from ..catalogue.text import CONTROL, clean_text
 from ..schema import PROVENANCE_COLUMNS
@@ -50,6 +51,7 @@ def _optional(check):
     return lambda value: check(value) if value else (None, ())
 
 
+@cycles_unchecked()  # many records alive, no cycle among them
 def prepare_external(
     db,
     rows,
