@@ -32,8 +32,8 @@ def test_backup_during_import_restores_pre_or_post_state(
     inside, release = threading.Event(), threading.Event()
     original = apply_module.insert_services
 
-    def paused_insert(conn_db, records, stamp):
-        original(conn_db, records, stamp)
+    def paused_insert(conn_db, records, stamp, **options):
+        original(conn_db, records, stamp, **options)
         inside.set()  # the services are written, the transaction still open
         release.wait(WAIT_S)
 
