@@ -320,6 +320,13 @@ def m008_fts_update_of_text(db):
     )
 
 
+@migrations()
+def m009_doublon_de_index(db):
+    """The other sources of a place (its fiche, the « Doublons » page) are
+    found by `doublon_de` without reading every service."""
+    db["services"].create_index(["doublon_de"], if_not_exists=True)
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

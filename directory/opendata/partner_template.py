@@ -63,10 +63,13 @@ HELP = {
     ),
     "age_min": ("Facultatif, nombre 0 à 120", "Âge minimum."),
     "age_max": ("Facultatif, nombre 0 à 120", "Âge maximum (au moins l'âge minimum)."),
-    "frais": ("Obligatoire : gratuit ou payant", "Le service est-il gratuit ?"),
+    "frais": (
+        "Recommandé : gratuit ou payant",
+        "Le service est-il gratuit ? Vide si vous ne savez pas (avertissement).",
+    ),
     "frais_precisions": ("Si payant", "Montant ou conditions des frais."),
     "modalites_acces": (
-        "Obligatoire, ex. : acces-libre, sur-rendez-vous",
+        "Recommandé, ex. : acces-libre, sur-rendez-vous",
         "acces-libre, sur-rendez-vous, sur-inscription, orientation-professionnel "
         "(acces-libre exclut orientation-professionnel).",
     ),
