@@ -15,24 +15,15 @@ import json
 
 from .bulk import cycles_unchecked
 from .matching import COLUMNS, FUSION, targets
+from .services import PLACE_AND_ORIGIN
 from .times import now
-from .transactions import writing
+from .transactions import log_entry, writing
 
 CHUNK = 500
 REFUSAL = "doublon-refuse"  # changes.action of a « not duplicates » pair
 GENRE = "doublons"  # imports.genre of a refusal or of a recomputation
 # Fields a merge may take from another service of the cluster. `adresse`
 # stands for the whole place (address, commune, point).
-PLACE = (
-    "adresse",
-    "complement_adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-    "precision_geo",
-)
 MERGE_FIELDS = (
     "nom",
     "structure_nom",
@@ -122,27 +113,6 @@ def update_clusters(db, import_id, stamp=None):
     return len(changed)
 
 
-def _new_import(db, *, user, label, genre, lines):
-    return (
-        db["imports"]
-        .insert(
-            {
-                "utilisateur": user,
-                "fichier": label,
-                "cree_le": now(),
-                "lignes": lines,
-                "nouveaux": 0,
-                "modifies": 0,
-                "inchanges": 0,
-                "fermes": 0,
-                "statut": "applique",
-                "genre": genre,
-            }
-        )
-        .last_pk
-    )
-
-
 def _finish(db, import_id):
     """Count the services the import touched; forget it when it touched none."""
     touched = db.conn.execute(
@@ -159,7 +129,7 @@ def _finish(db, import_id):
 def recompute(db, *, user, label="Recalcul des doublons"):
     """Recompute clusters as one audited import; its id, or None if nothing changed."""
     with writing(db):
-        import_id = _new_import(db, user=user, label=label, genre=GENRE, lines=0)
+        import_id = log_entry(db, user=user, label=label, genre=GENRE, lines=0)
         update_clusters(db, import_id)
         return _finish(db, import_id)
 
@@ -194,7 +164,7 @@ def refuse(db, ids, *, user, alone=None):
     label = "Ce ne sont pas des doublons : " + ", ".join(ids)
     with writing(db):
         stamp = now()
-        import_id = _new_import(db, user=user, label=label, genre=GENRE, lines=len(ids))
+        import_id = log_entry(db, user=user, label=label, genre=GENRE, lines=len(ids))
         db["doublons_refuses"].insert_all(
             {"service_a": a, "service_b": b, "utilisateur": user, "cree_le": stamp}
             for a, b in pairs
@@ -223,12 +193,12 @@ def merge(db, kept, others, choices, *, user):
     for field, origin in choices.items():
         if field not in MERGE_FIELDS or origin not in rows:
             raise DuplicateError(f"Choix invalide pour le champ « {field} ».")
-        for column in PLACE if field == "adresse" else (field,):
+        for column in PLACE_AND_ORIGIN if field == "adresse" else (field,):
             values[column] = rows[origin][column]
     label = f"Fusion des doublons : {kept} ← " + ", ".join(others)
     with writing(db):
         stamp = now()
-        import_id = _new_import(
+        import_id = log_entry(
             db, user=user, label=label, genre=FUSION, lines=len(others) + 1
         )
         old = rows[kept]

@@ -23,6 +23,17 @@ SUMMARY_COLUMNS = (
     "latitude",
     "longitude",
 )
+# A service's place, what moves together: an address, its commune, its point.
+PLACE = (
+    "adresse",
+    "complement_adresse",
+    "code_postal",
+    "commune",
+    "code_insee",
+    "latitude",
+    "longitude",
+)
+PLACE_AND_ORIGIN = (*PLACE, "precision_geo")  # and how the point was found
 
 
 def split(value):

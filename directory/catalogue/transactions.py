@@ -8,6 +8,8 @@ waits its turn instead. Nested use becomes a savepoint of the outer transaction.
 
 import contextlib
 
+from .times import now
+
 
 @contextlib.contextmanager
 def writing(db):
@@ -29,3 +31,27 @@ def writing(db):
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
+
+
+def log_entry(db, *, user, label, lines, genre=None, stamp=None):
+    """Open the imports-log entry of an audited write that is no file (a fiche
+    edit, a merge, a recomputation): its changes rows name this id, and undo
+    replays them. Counts start at 0; returns the id."""
+    return (
+        db["imports"]
+        .insert(
+            {
+                "utilisateur": user,
+                "fichier": label,
+                "cree_le": stamp or now(),
+                "lignes": lines,
+                "nouveaux": 0,
+                "modifies": 0,
+                "inchanges": 0,
+                "fermes": 0,
+                "statut": "applique",
+                "genre": genre,
+            }
+        )
+        .last_pk
+    )

@@ -10,7 +10,7 @@ from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
-from ..catalogue.transactions import writing
+from ..catalogue.transactions import log_entry, writing
 from ..schema import FTS_COLUMNS, PROVENANCE_COLUMNS
 from .records import (
     CHUNK,
@@ -163,23 +163,8 @@ def apply_edits(db, edits, *, user, label, genre=None):
     existing = fetch_services(db, list(edits))
     stamp, changes = now(), []
     with writing(db):
-        import_id = (
-            db["imports"]
-            .insert(
-                {
-                    "utilisateur": user,
-                    "fichier": label,
-                    "cree_le": stamp,
-                    "lignes": len(edits),
-                    "nouveaux": 0,
-                    "modifies": 0,
-                    "inchanges": 0,
-                    "fermes": 0,
-                    "statut": "applique",
-                    "genre": genre,
-                }
-            )
-            .last_pk
+        import_id = log_entry(
+            db, user=user, label=label, lines=len(edits), genre=genre, stamp=stamp
         )
         needs = []
         for service_id, values in edits.items():

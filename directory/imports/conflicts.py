@@ -9,7 +9,7 @@ created by someone else belongs to them as a whole.
 
 import json
 
-from ..catalogue.services import MULTI
+from ..catalogue.services import MULTI, PLACE_AND_ORIGIN
 from ..catalogue.times import now
 from ..catalogue.transactions import writing
 from .apply import CONFLICT_PREFIX, SOURCE_GENRES, TAKEN, apply_edits
@@ -19,17 +19,7 @@ KEPT = "garde-local"
 # Fields that make one thing: a partner's correction of one member keeps the
 # whole group, the conflict shows the group and taking the source writes it all
 # (the place: a point never half the source's, nor away from its address).
-PLACE = (
-    "adresse",
-    "complement_adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-    "precision_geo",
-)
-GROUPS = {"lieu": PLACE}
+GROUPS = {"lieu": PLACE_AND_ORIGIN}
 GROUP_OF = {column: name for name, columns in GROUPS.items() for column in columns}
 # Derived members: alone, a difference in them is no disagreement to show.
 QUIET = frozenset({"precision_geo", "code_insee"})

@@ -10,7 +10,8 @@ this module never imports). Each decision is an audited, undoable import
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ..catalogue import duplicates
-from ..catalogue.duplicates import MERGE_FIELDS, PLACE, DuplicateError
+from ..catalogue.duplicates import MERGE_FIELDS, DuplicateError
+from ..catalogue.services import PLACE
 from ..db import get_db
 from ..web.fiche import LOCAL_LABEL, source_label, source_labels
 from .auth import admin_required

@@ -8,20 +8,11 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..catalogue.services import MULTI
+from ..catalogue.services import MULTI, PLACE
 from ..geo.places import CommuneError
 from ..imports.checks import check_hours
 from .mapping import service_id, structure_id
 
-PLACE = (
-    "adresse",
-    "complement_adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "latitude",
-    "longitude",
-)
 ZONE_CODE = re.compile(r"^(\d{2,3}|2[AB]|\d{5}|2[AB]\d{3})$")
 OUT_OF_TERRITORY = "hors du territoire"
 NO_NEED = "thématique sans besoin correspondant"
