@@ -44,9 +44,9 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -q
 
-## bench: import and search benchmarks (SPEC §10)
+## bench: import, search, map, then 1 000 000 services (SPEC §10, issue 12); e.g. BENCH_ARGS="--only scale --scale-rows 20000"
 bench: $(VENV)/.installed-bench chromium
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check directory tests bench

@@ -95,9 +95,9 @@ def workdir(keep=None):
 
 def synthetic_csv(workdir, rows, seed=0):
     """Path of the synthetic services.csv of `rows` rows, generated once per run."""
-    from .synth import generate
+    from .synth import write_file
 
     path = Path(workdir) / f"services-{rows}-seed{seed}.csv"
     if not path.exists():
-        path.write_bytes(generate(rows, seed))
+        write_file(path, rows, seed)  # streamed: bounded memory at any size
     return path

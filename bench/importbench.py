@@ -10,11 +10,13 @@ On the same synthetic file (bench/synth.py, N rows, no coordinates), each run:
   `insert_all` into a fresh WAL database holding only a `services` table (primary
   key only, no FTS), in one transaction.
 
-Each phase runs in its own child process (`python -m bench.importbench --phase
-…`) and reports its own peak RSS (VmHWM; see `peak_rss_mb`). The child also
-times the stages around `prepare` and `apply` and prints the engine's own
-per-stage timings (`ImportReport.timings`). `--repeat N` runs both phases N
-times (median shown).
+(A third phase, `cli`, runs the real `flask import-csv` command in the child:
+bench/scale.py uses it at 1 000 000 rows.) Each phase runs in its own child
+process (`python -m bench.importbench --phase …`) and reports its own peak
+RSS (VmHWM; see `peak_rss_mb`). The child also times the stages around
+`prepare` and `apply` and prints the engine's own per-stage timings
+(`ImportReport.timings`). `--repeat N` runs both phases N times (median
+shown).
 
     python -m bench.importbench [--rows 100000] [--seed 0] [--repeat 3]
                                 [--keep DIR] [--trace-memory]
@@ -226,7 +228,53 @@ def phase_baseline(csv_path, db_path, trace_memory=False):
     }
 
 
-PHASES = {"engine": phase_engine, "baseline": phase_baseline}
+def phase_cli(csv_path, db_path, trace_memory=False):
+    """`flask import-csv FILE` run in this process: the real command of the
+    bulk import, its app (create_app, as the `flask` script builds it) and its
+    defaults, on an init-db'd database. Its report goes to `db_path`.log.
+    Then this process's own peak RSS (the `flask` script's would be the same,
+    but a parent cannot read a finished child's VmHWM)."""
+    import contextlib
+
+    os.environ["FLASK_DATABASE"] = str(db_path)
+    from directory import create_app
+    from directory.cli import import_csv_command
+
+    start_rss = rss_mb()
+    start = time.perf_counter()
+    app = create_app()
+    log_path = Path(f"{db_path}.log")
+    with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        with app.app_context():
+            try:
+                import_csv_command.main(
+                    [str(csv_path)], "flask import-csv", standalone_mode=False
+                )
+                code = 0
+            except SystemExit as exc:
+                code = exc.code
+    wall = time.perf_counter() - start
+    peak = peak_rss_mb()
+    if code:
+        raise SystemExit(
+            f"bench: flask import-csv exited {code}; its report:\n"
+            + "\n".join(log_path.read_text().splitlines()[:30])
+        )
+    from directory.db import connect
+
+    db = connect(db_path)
+    services = db.execute("select count(*) from services").fetchone()[0]
+    db.close()
+    return {
+        "wall": wall,
+        "peak_mb": peak,
+        "start_rss_mb": start_rss,
+        "rows": services,
+        "db_mb": Path(db_path).stat().st_size / 1e6,
+    }
+
+
+PHASES = {"engine": phase_engine, "baseline": phase_baseline, "cli": phase_cli}
 
 
 # -- orchestrating, in the parent ----------------------------------------------

@@ -14,6 +14,11 @@ and this process's own CPU time, to tell whether the client was the
 bottleneck. `Accept-Encoding: identity` by default: no compression (`gzip` is
 what a browser gets from flask-compress).
 
+`--once` (novel queries): every path is sent exactly once, in order, and the
+run ends when the list is exhausted (or after `--seconds`, a cap); the first
+`--warmup-count` paths are the warm-up, thrown away, so warm-up and measured
+queries never repeat each other. `sent` counts the paths actually sent.
+
 Threads in one process are enough for an I/O-bound client: a thread spends
 most of its time in `recv`, with the GIL released. The CPU figure says it.
 """
@@ -36,8 +41,11 @@ def cpu_seconds():
 class Worker(threading.Thread):
     """One connection, requests back to back until the end of the window."""
 
-    def __init__(self, host, port, paths, counter, start, measure_from, end, headers):
+    def __init__(
+        self, host, port, paths, counter, start, measure_from, end, headers, once=None
+    ):
         super().__init__(daemon=True)
+        self.once = once  # None, or the number of warm-up paths of a --once run
         self.headers = headers
         self.host, self.port, self.paths, self.counter = host, port, paths, counter
         self.start_at, self.measure_from, self.end = start, measure_from, end
@@ -60,7 +68,10 @@ class Worker(threading.Thread):
             begin = time.perf_counter()
             if begin >= self.end:
                 break
-            kind, path = self.paths[next(self.counter) % len(self.paths)]
+            number = next(self.counter)
+            if self.once is not None and number >= len(self.paths):
+                break
+            kind, path = self.paths[number % len(self.paths)]
             status, error = 0, None
             try:
                 conn.request("GET", path, headers=self.headers)
@@ -77,7 +88,7 @@ class Worker(threading.Thread):
                 conn.close()
                 conn = self.connect()
             finish = time.perf_counter()
-            if begin < self.measure_from:
+            if (begin < self.measure_from) if self.once is None else number < self.once:
                 self.warmup_requests += 1
                 continue
             self.samples.append((kind, finish - begin, status, finish))
@@ -89,18 +100,27 @@ class Worker(threading.Thread):
 
 
 def run(
-    host, port, paths, connections=8, seconds=20.0, warmup=2.0, encoding="identity"
+    host,
+    port,
+    paths,
+    connections=8,
+    seconds=20.0,
+    warmup=2.0,
+    encoding="identity",
+    once=None,
 ):
-    """Drive the load; return the measures (a JSON-able dict)."""
+    """Drive the load; return the measures (a JSON-able dict). `once`: None
+    (time-based, paths in turn), or the count of warm-up paths of a run that
+    sends each path once."""
     headers = {"Accept": "application/json", "Accept-Encoding": encoding}
     kinds = sorted({kind for kind, _ in paths})
     indexed = [(kinds.index(kind), path) for kind, path in paths]
     counter = itertools.count()
     start = time.perf_counter() + 0.05
-    measure_from = start + warmup
+    measure_from = start + (warmup if once is None else 0.0)
     end = measure_from + seconds
     workers = [
-        Worker(host, port, indexed, counter, start, measure_from, end, headers)
+        Worker(host, port, indexed, counter, start, measure_from, end, headers, once)
         for _ in range(connections)
     ]
     cpu0, wall0 = cpu_seconds(), time.perf_counter()
@@ -111,7 +131,11 @@ def run(
     cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
     samples = [s for w in workers for s in w.samples]
     last = max((s[3] for s in samples), default=end)
+    if once is not None and samples:  # the window opens with the first measured
+        measure_from = min(s[3] - s[1] for s in samples)
     return {
+        "once": once is not None,
+        "sent": min(next(counter), len(paths)) if once is not None else None,
         "kinds": kinds,
         "connections": connections,
         "warmup_s": warmup,
@@ -149,6 +173,17 @@ def main(argv=None):
         default="identity",
         help="Accept-Encoding header (default identity: no compression)",
     )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="send each path once, then stop (--seconds is then a cap)",
+    )
+    parser.add_argument(
+        "--warmup-count",
+        type=int,
+        default=0,
+        help="with --once: the first N paths are the warm-up",
+    )
     parser.add_argument("--out", help="write the measures here (default: stdout)")
     args = parser.parse_args(argv)
     with open(args.paths, encoding="utf-8") as f:
@@ -161,6 +196,7 @@ def main(argv=None):
         args.seconds,
         args.warmup,
         args.accept_encoding,
+        args.warmup_count if args.once else None,
     )
     text = json.dumps(measures)
     if args.out:

@@ -6,6 +6,7 @@ driven by Playwright, loads `/carte` with tiles blocked (they are not ours and
 the machine is offline) and we measure the bytes transferred (response bodies,
 compressed size as sent) and the time from navigation start until the marker
 layer is drawn (cluster icons in the DOM and `data-marqueurs` set).
+`measure` and `rows` are also used by bench/scale.py on 1 000 000 services.
 """
 
 import os
@@ -126,63 +127,75 @@ def _load(browser, url):
     return sum(sizes), seconds, markers
 
 
-def run(args, directory):
+def measure(port, loads, path="/carte"):
+    """`loads` cold page loads of `path` in headless Chromium after one to warm
+    the workers: [(bytes received, seconds until markers drawn, markers)]."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"bench: {CHROMIUM} missing (apt-get install chromium)")
-    rows = args.map_rows
-    print(f"[map] {fmt_int(rows)} services: synthetic file, real import…")
-    csv_path = synthetic_csv(directory, rows, seed=args.seed + 1)
-    db_path = fresh(Path(directory) / "map.db")
-    init_database(db_path)
-    _import(csv_path, db_path)
-    port = _free_port()
-    server = _serve(db_path, port)
-    loads = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
-            _load(browser, f"http://127.0.0.1:{port}/carte")  # warm the workers
-            for _ in range(args.map_loads):
-                loads.append(_load(browser, f"http://127.0.0.1:{port}/carte"))
+    url = f"http://127.0.0.1:{port}{path}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            _load(browser, url)  # warm the workers
+            return [_load(browser, url) for _ in range(loads)]
+        finally:
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+
+
+def rows(bench, loads, services):
+    """The table's rows of the measured loads (medians), with the targets."""
     size = statistics.median(b for b, _, _ in loads) / 1024 / 1024
     seconds = statistics.median(s for _, s, _ in loads)
-    markers = loads[0][2]
-    print(f"[map]   {size:.2f} MB, markers drawn after {seconds:.2f} s")
     return [
-        Result(NAME, "/carte: services in the database", fmt_int(rows)),
-        Result(NAME, "/carte: markers on the map", fmt_int(markers)),
+        Result(bench, "/carte: services in the database", fmt_int(services)),
+        Result(bench, "/carte: markers on the map", fmt_int(loads[0][2])),
         Result(
-            NAME,
+            bench,
             "/carte: bytes transferred (median, tiles excluded)",
             f"{size:.2f} MB",
             f"< {TARGET_MB} MB",
             size < TARGET_MB,
         ),
         Result(
-            NAME,
+            bench,
             "/carte: time until markers are drawn (median)",
             f"{seconds:.2f} s",
             f"< {TARGET_SECONDS:g} s",
             seconds < TARGET_SECONDS,
         ),
         Result(
-            NAME,
+            bench,
             "/carte: loads measured",
             " ".join(f"{b / 1048576:.2f} MB/{s:.2f} s" for b, s, _ in loads),
         ),
     ]
+
+
+def run(args, directory):
+    rows_wanted = args.map_rows
+    print(f"[map] {fmt_int(rows_wanted)} services: synthetic file, real import…")
+    csv_path = synthetic_csv(directory, rows_wanted, seed=args.seed + 1)
+    db_path = fresh(Path(directory) / "map.db")
+    init_database(db_path)
+    _import(csv_path, db_path)
+    port = _free_port()
+    server = _serve(db_path, port)
+    try:
+        loads = measure(port, args.map_loads)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    out = rows(NAME, loads, rows_wanted)
+    print(f"[map]   {out[2].value}, markers drawn after {out[3].value}")
+    return out

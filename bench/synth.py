@@ -1,7 +1,9 @@
 """Synthetic `services.csv` for the benchmarks (SPEC §10).
 
 `generate(n, seed=0)` returns the bytes of a file in the exact format of
-data/services.csv (same header, UTF-8, `,`), N rows over REAL communes of the
+data/services.csv (same header, UTF-8, `,`); `write_file(path, n, seed)`
+streams the same bytes to disk row by row, for sizes that should not be held
+in memory (1 000 000 rows: about 0.9 GB). N rows over REAL communes of the
 gazetteer: mostly the 250 Cantal communes with their real postcodes, a few %
 from the neighbouring départements. Latitude and longitude are always empty,
 so every row goes through geocoding. Everything is drawn from
@@ -585,13 +587,31 @@ def rows(n=100_000, seed=0, *, today=None):
         done += size
 
 
+def write(out, n=100_000, seed=0, *, today=None):
+    """Write a synthetic services.csv of N rows to the text stream `out`, row
+    by row (open it with `newline=""`, UTF-8): memory stays bounded whatever N,
+    apart from the set of phone numbers already drawn."""
+    writer = csv.DictWriter(out, header(), lineterminator="\n")
+    writer.writeheader()
+    for row in rows(n, seed, today=today):
+        writer.writerow(row)
+
+
+def write_file(path, n=100_000, seed=0, *, today=None):
+    """Stream N rows to `path` (through `path`.part, renamed when complete, so
+    an interrupted run never leaves a short file under the final name)."""
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    with open(part, "w", encoding="utf-8", newline="") as out:
+        write(out, n, seed, today=today)
+    part.replace(path)
+    return path
+
+
 def generate(n=100_000, seed=0, *, today=None):
     """The bytes of a synthetic services.csv of N rows (UTF-8, `,`, LF)."""
-    columns = header()
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows(n, seed, today=today))
+    write(out, n, seed, today=today)
     return out.getvalue().encode("utf-8")
 
 
@@ -602,9 +622,8 @@ def main(argv=None):
         return 2
     n, out = int(argv[0]), Path(argv[1])
     seed = int(argv[2]) if len(argv) == 3 else 0
-    data = generate(n, seed)
-    out.write_bytes(data)
-    print(f"{out}: {n} services, {len(data) / 1e6:.1f} MB")
+    write_file(out, n, seed)
+    print(f"{out}: {n} services, {out.stat().st_size / 1e6:.1f} MB")
     return 0
 
 
