@@ -109,7 +109,15 @@ def rows_for_map(services, slugs):
 
 
 def build_map(
-    services, *, config, nonce, besoins, fiche_prefix, css_class="carte", zoom=13
+    services,
+    *,
+    config,
+    nonce,
+    besoins,
+    fiche_prefix,
+    css_class="carte",
+    zoom=13,
+    clusters=None,
 ):
     """A folium map of these services (rows with id, nom, commune, besoins,
     latitude, longitude) → MapParts.
@@ -117,13 +125,16 @@ def build_map(
     :param besoins: the needs in order, dicts with slug, libelle, couleur.
     :param fiche_prefix: the fiche URL without the id, e.g. "/services/".
     :param zoom: the largest zoom when the view is fitted to the markers.
+    :param clusters: for a map clustered by the server (web/clusters.py): the
+        first view's "grappes" and lone "services" (rows), its "vue" (bbox),
+        "zoom" and "source" (URL of the clusters); `services` is then unused.
     """
     slugs = [b["slug"] for b in besoins]
     colours = [
         b["couleur"] if COLOUR.fullmatch(b["couleur"] or "") else DEFAULT_COLOUR
         for b in besoins
     ]
-    rows = rows_for_map(services, slugs)
+    rows = rows_for_map(services, slugs) if clusters is None else clusters["services"]
     m = folium.Map(
         location=list(config["MAP_CENTER"]),
         zoom_start=9,
@@ -156,16 +167,26 @@ def build_map(
         "zoom": zoom,
         "services": rows,
     }
+    used = {row[5] for row in rows}
+    count = len(rows)
+    if clusters is not None:
+        payload.update(
+            grappes=clusters["grappes"],
+            vue=clusters["vue"],
+            zoomVue=clusters["zoom"],
+            source=clusters["source"],
+        )
+        used |= {cell[3] for cell in clusters["grappes"]}
+        count += sum(cell[2] for cell in clusters["grappes"])
     html = (
         f'<div class="{css_class}">{root.html.render()}</div>\n'
         f'<script type="application/json" id="{data_id}">{safe_json(payload)}'
         "</script>"
     )
     script = f'<script nonce="{nonce}">{root.script.render()}</script>'
-    used = {row[5] for row in rows}
     legend = [
         (b["slug"], b["libelle"], colours[i])
         for i, b in enumerate(besoins)
         if i in used
     ]
-    return MapParts(Markup(html), Markup(script), len(rows), legend)
+    return MapParts(Markup(html), Markup(script), count, legend)

@@ -21,6 +21,7 @@ from ..db import get_db
 from ..geo.french import de
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
+from . import clusters as map_clusters
 from . import fiche, propose, reports
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
@@ -33,8 +34,7 @@ bp = Blueprint("public", __name__)
 bp.add_app_template_filter(de, "de")  # {{ nom|de }} → « d'Aurillac »
 propose.register(bp)  # « Proposer un service »: /proposer
 
-MAP_LIMIT = 10_000  # markers on /carte: one compact JSON array
-LIST_ON_MAP = 100  # text alternative under the full-screen map
+LIST_ON_MAP = 20  # text alternative under the full-screen map, per page
 RAYONS = (5, 10, 20, 30, 50, 100)
 TRIS = {
     "pertinence": "Pertinence",
@@ -124,13 +124,13 @@ def active_filters(query, args, besoins, endpoint):
     return out
 
 
-def pagination(total, query, args):
+def pagination(total, query, args, endpoint="public.search"):
     """Pages to link: previous/next and a window around the current one."""
     last = max(1, math.ceil(total / query.par_page))
     page = query.page
 
     def url(number):
-        return link("public.search", args, page=str(number) if number > 1 else None)
+        return link(endpoint, args, page=str(number) if number > 1 else None)
 
     around = range(max(1, min(page, last) - 2), min(last, page + 2) + 1)
     return {
@@ -166,8 +166,9 @@ def listed(rows, place=None):
     ]
 
 
-def map_for(rows, besoins, css_class="carte", zoom=13):
-    """MapParts for these rows (same services as the list they come with)."""
+def map_for(rows, besoins, css_class="carte", zoom=13, clusters=None):
+    """MapParts for these rows (same services as the list they come with), or
+    for the server's `clusters` of a view (see build_map)."""
     prefix = url_for("public.service", service_id="_")[:-1]
     return build_map(
         rows,
@@ -177,6 +178,7 @@ def map_for(rows, besoins, css_class="carte", zoom=13):
         fiche_prefix=prefix,
         css_class=css_class,
         zoom=zoom,
+        clusters=clusters,
     )
 
 
@@ -249,30 +251,47 @@ def search():
 
 @bp.route("/carte")
 def carte():
-    """Full-screen map with the search filters, the list as a text alternative."""
+    """Full-screen map with the search filters, clustered by the server (the
+    first view inline, then /carte/grappes.json), the list as a text
+    alternative, page by page."""
     db = get_db()
     args = page_args()
-    args.poplist("page")
-    args.poplist("par_page")
     context = page_context(db, args)
     try:
         besoins = get_besoins(db)
         query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
     except ParamError as exc:
         return render_template("public/carte.html", error=exc, **context), 400
-    query.page, query.par_page = 1, MAP_LIMIT
-    result = run_query(db, query, besoin_slugs=list(besoins.labels), now=clock())
+    if "par_page" not in args:
+        query.par_page = LIST_ON_MAP
+    slugs, now = list(besoins.labels), clock()
+    result = run_query(db, query, besoin_slugs=slugs, now=now)
+    selection = run_query(db, query, besoin_slugs=slugs, now=now, selection=True)
+    first = map_clusters.first_items(
+        db, selection, besoin_slugs=slugs, slugs=[b["slug"] for b in context["besoins"]]
+    )
+    first["source"] = map_clusters.source_url(args)
+    carte = map_for([], context["besoins"], "carte carte-plein-ecran", clusters=first)
     return render_template(
         "public/carte.html",
         error=None,
         result=result,
-        services=listed(result.services[:LIST_ON_MAP], query.place),
+        placed=len(map_clusters.placed_matches(selection)),
+        services=listed(result.services, query.place),
+        pages=pagination(result.total, result.query, args, "public.carte"),
         filters=active_filters(query, args, besoins, "public.carte"),
         banners=banners(query),
-        carte=map_for(result.services, context["besoins"], "carte carte-plein-ecran"),
-        list_url=link("public.search", args),
+        carte=carte,
+        list_url=link("public.search", args, page=None, par_page=None),
         **context,
     )
+
+
+@bp.route("/carte/grappes.json")
+def clusters():
+    """The map's clusters and lone services for a view (bbox, zoom) and the
+    filters of /carte, in JSON."""
+    return map_clusters.answer(page_args(), request.args)
 
 
 def render_fiche(row, form, status=200, limited=False):

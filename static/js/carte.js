@@ -63,24 +63,28 @@
     return best;
   }
 
+  /* A disc with a count, in the colour of need `need` (markercluster's look). */
+  function discIcon(payload, total, need, extraClass) {
+    var colour = payload.couleurs[need] || payload.defaut;
+    var size = total < 10 ? "small" : total < 100 ? "medium" : "large";
+    var disc = document.createElement("div");
+    disc.style.backgroundColor = colour;
+    disc.style.color = textColour(colour);
+    disc.setAttribute("data-besoin", need >= 0 ? payload.slugs[need] : "");
+    var count = document.createElement("span");
+    count.textContent = String(total);
+    disc.appendChild(count);
+    return L.divIcon({
+      html: disc,
+      className: "marker-cluster marker-cluster-" + size + " groupe-besoin" +
+        (extraClass ? " " + extraClass : ""),
+      iconSize: new L.Point(40, 40)
+    });
+  }
+
   function clusterIcon(payload) {
     return function (cluster) {
-      var total = cluster.getChildCount();
-      var need = dominant(needCounts(cluster));
-      var colour = payload.couleurs[need] || payload.defaut;
-      var size = total < 10 ? "small" : total < 100 ? "medium" : "large";
-      var disc = document.createElement("div");
-      disc.style.backgroundColor = colour;
-      disc.style.color = textColour(colour);
-      disc.setAttribute("data-besoin", need >= 0 ? payload.slugs[need] : "");
-      var count = document.createElement("span");
-      count.textContent = String(total);
-      disc.appendChild(count);
-      return L.divIcon({
-        html: disc,
-        className: "marker-cluster marker-cluster-" + size + " groupe-besoin",
-        iconSize: new L.Point(40, 40)
-      });
+      return discIcon(payload, cluster.getChildCount(), dominant(needCounts(cluster)));
     };
   }
 
@@ -177,6 +181,117 @@
     return rect.height - above - below < 120 ? [0, 0] : [above, below];
   }
 
+  /* Clusters computed by the server (/carte): the first view comes inline in
+     the payload, the next ones from payload.source (bbox and zoom added) after
+     each move. A server cluster is a disc that zooms in on its services when
+     clicked; lone services are markers, grouped here only when drawn on top of
+     one another (spiderfied at the largest zoom). */
+  function serverClusters(map, payload, settings) {
+    var container = map.getContainer();
+    var make = markerFactory(payload, map);
+    settings.maxClusterRadius = 24;
+    var points = L.markerClusterGroup(settings).addTo(map);
+    var cells = L.layerGroup().addTo(map);
+    var sequence = 0;
+    var controller = null;
+    var timer = null;
+
+    function zoomInto(cell) {
+      var bounds = L.latLngBounds([cell[4], cell[5]], [cell[6], cell[7]]);
+      var zoom = Math.min(map.getBoundsZoom(bounds.pad(0.2)), map.getMaxZoom());
+      if (zoom <= map.getZoom()) { zoom = Math.min(map.getZoom() + 2, map.getMaxZoom()); }
+      map.setView(bounds.getCenter(), zoom);
+    }
+
+    /* Lone services already drawn stay (an open popup with them); only the
+       ones that left the view or joined a cluster go. */
+    var shown = {};
+    function drawPoints(rows) {
+      var next = {};
+      var added = [];
+      rows.forEach(function (row) {
+        var key = String(row[2]);
+        next[key] = shown[key] || make(row);
+        if (!shown[key]) { added.push(next[key]); }
+      });
+      var gone = Object.keys(shown).filter(function (key) { return !next[key]; })
+        .map(function (key) { return shown[key]; });
+      points.removeLayers(gone);
+      points.addLayers(added);
+      shown = next;
+    }
+
+    function draw(data, zoom) {
+      cells.clearLayers();
+      drawPoints(data.services);
+      var total = data.services.length;
+      data.grappes.forEach(function (cell) {
+        total += cell[2];
+        var marker = L.marker([cell[0], cell[1]], {
+          icon: discIcon(payload, cell[2], cell[3], "grappe-serveur"),
+          title: cell[2] + " services ici : zoomer pour les voir",
+          alt: cell[2] + " services",
+          riseOnHover: true
+        });
+        marker.on("click", function () { zoomInto(cell); });
+        cells.addLayer(marker);
+      });
+      container.setAttribute("data-marqueurs", String(total));
+      container.setAttribute("data-grappes", String(data.grappes.length));
+      container.setAttribute("data-points", String(data.services.length));
+      container.setAttribute("data-zoom-grappes", String(zoom));
+    }
+
+    function load() {
+      var view = map.getBounds();
+      var west = Math.max(-180, view.getWest());
+      var east = Math.min(180, view.getEast());
+      var south = Math.max(-90, view.getSouth());
+      var north = Math.min(90, view.getNorth());
+      if (!(west <= east && south <= north) || !window.fetch) { return; }
+      var zoom = Math.round(map.getZoom());
+      var url = new URL(payload.source, window.location.href);
+      url.searchParams.set("bbox", [west, south, east, north].map(function (v) {
+        return v.toFixed(6);
+      }).join(","));
+      url.searchParams.set("zoom", String(zoom));
+      var mine = ++sequence;
+      if (controller) { controller.abort(); }
+      controller = window.AbortController ? new AbortController() : null;
+      container.setAttribute("data-chargement", "en-cours");
+      window.fetch(url.toString(), {
+        credentials: "same-origin", signal: controller ? controller.signal : undefined
+      })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (mine !== sequence) { return; }
+          if (data) { draw(data, zoom); }
+          container.setAttribute("data-chargement", "fini");
+        })
+        .catch(function () { /* aborted by a newer view, or offline */ });
+    }
+
+    draw(payload, payload.zoomVue);
+    container.setAttribute("data-chargement", "fini");
+    if (payload.vue) {
+      var hidden = hiddenPart(map);
+      map.fitBounds([[payload.vue[1], payload.vue[0]], [payload.vue[3], payload.vue[2]]], {
+        maxZoom: payload.zoom,
+        animate: false,
+        paddingTopLeft: [32, 32 + hidden[0]],
+        paddingBottomRight: [32, 32 + hidden[1]]
+      });
+      // The inline clusters were cut for a zoom guessed by the server.
+      if (map.getZoom() !== payload.zoomVue) { load(); }
+    }
+    map.on("moveend", function () {
+      container.setAttribute("data-chargement", "en-attente");
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 120);
+    });
+    return points;
+  }
+
   /* Everything a map shows besides the tiles; returns the cluster group. */
   function show(map, payload, options) {
     basemap(map, payload.fond);
@@ -184,6 +299,7 @@
     var settings = {};
     Object.keys(options || {}).forEach(function (key) { settings[key] = options[key]; });
     settings.iconCreateFunction = clusterIcon(payload);
+    if (payload.source) { return serverClusters(map, payload, settings); }
     var cluster = L.markerClusterGroup(settings);
     var make = markerFactory(payload, map);
     payload.services.forEach(function (row) { make(row).addTo(cluster); });

@@ -188,17 +188,26 @@ def test_carte_is_full_screen_map_with_list_and_legend(client):
     assert "carte-plein-ecran" in html and "Légende" in html
     assert "data-autour-de-moi" in html
     (data,) = parsed.data
-    assert sorted(row[2] for row in data["services"]) == sorted(parsed.result_ids())
+    # The server clusters the map: lone services as rows, groups as counts;
+    # together they hold every service of the list (all placed here).
+    assert set(row[2] for row in data["services"]) <= set(parsed.result_ids())
     assert all(len(row) == 6 for row in data["services"])
+    assert all(len(cell) == 8 for cell in data["grappes"])
+    drawn = len(data["services"]) + sum(cell[2] for cell in data["grappes"])
+    assert drawn == len(parsed.result_ids())
 
 
-def test_carte_limits_the_text_list_and_links_to_paginated_results(client, monkeypatch):
+def test_carte_paginates_the_text_list(client, monkeypatch):
     monkeypatch.setattr("directory.web.public.LIST_ON_MAP", 3)
     html = page(client, "/carte")
     parsed = Page(html)
     assert len(parsed.result_ids()) == 3
-    assert len(parsed.data[0]["services"]) > 3
-    assert "voir la liste complète" in html
+    data = parsed.data[0]
+    assert len(data["services"]) + sum(cell[2] for cell in data["grappes"]) > 3
+    assert "page 1 sur" in html and 'rel="next"' in html
+    second = Page(page(client, "/carte?page=2"))
+    assert len(second.result_ids()) == 3
+    assert not set(second.result_ids()) & set(parsed.result_ids())
 
 
 def test_map_pages_use_vendored_assets_only(client):

@@ -1,0 +1,177 @@
+"""The map's clusters by zoom level: what /carte inlines for its first view and
+what /carte/grappes.json answers when the map moves (same filters as the list).
+
+Items are compact JSON rows: a cluster is [lat, lon, count, need index,
+south, west, north, east]; a lone service is [lat, lon, id, nom, commune,
+need index], the row format of maps.rows_for_map. Grid in search/clusters.py.
+"""
+
+import re
+
+import numpy as np
+from flask import jsonify, url_for
+
+from ..db import get_db
+from ..search.clusters import MAX_ZOOM, MIN_ZOOM, grid, in_bbox, view_for
+from ..search.query import ParamError, parse_integer, parse_params
+from ..search.query import search as run_query
+from .context import clock, get_besoins, get_gazetteer
+from .maps import rows_for_map
+
+# The map's size assumed for the first view (the page does not know the
+# screen): the script asks for the clusters again if it frames another zoom.
+NOMINAL_PX = (1000, 600)
+FIRST_MAX_ZOOM = 13
+TRIMMED_ABOVE = 1_000  # past this many, the first view leaves out 0.1 % strays
+DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+POINT_COLUMNS = "rowid, id, nom, commune, besoins, latitude, longitude"
+
+
+def parse_view(args):
+    """(bbox, zoom) of the query string, or a French ParamError."""
+    text = (args.get("bbox") or "").strip()
+    if not text:
+        raise ParamError(
+            "« bbox » manque : ouest,sud,est,nord en degrés décimaux.", "bbox"
+        )
+    parts = text.split(",")
+    if len(parts) != 4 or not all(DECIMAL.fullmatch(p.strip()) for p in parts):
+        raise ParamError(
+            "« bbox » s'écrit ouest,sud,est,nord : quatre nombres en degrés "
+            "décimaux (chiffres 0 à 9, point décimal), séparés par des virgules.",
+            "bbox",
+        )
+    west, south, east, north = (float(p) for p in parts)
+    if not (-90 <= south <= north <= 90):
+        raise ParamError(
+            "« bbox » : les latitudes vont de -90 à 90, le sud avant le nord.", "bbox"
+        )
+    if not (-180 <= west <= east <= 180):
+        raise ParamError(
+            "« bbox » : les longitudes vont de -180 à 180, l'ouest avant l'est.",
+            "bbox",
+        )
+    zoom = parse_integer((args.get("zoom") or "").strip(), "zoom", MIN_ZOOM, MAX_ZOOM)
+    return (west, south, east, north), zoom
+
+
+def placed_matches(result):
+    """Positions (in the search index) of the matches that have a position."""
+    index, positions = result.index, result.positions
+    return positions[index.placed[positions]]
+
+
+def first_view(result):
+    """(bbox, zoom) framing the matches, or None when none is placed."""
+    index, positions = result.index, placed_matches(result)
+    if not len(positions):
+        return None
+    latitude, longitude = index.latitude[positions], index.longitude[positions]
+    if len(positions) > TRIMMED_ABOVE:
+        low, high = np.quantile(latitude, [0.001, 0.999])
+        keep = (latitude >= low) & (latitude <= high)
+        low, high = np.quantile(longitude, [0.001, 0.999])
+        keep &= (longitude >= low) & (longitude <= high)
+        latitude, longitude = latitude[keep], longitude[keep]
+    width, height = NOMINAL_PX
+    return view_for(
+        latitude, longitude, width_px=width, height_px=height, max_zoom=FIRST_MAX_ZOOM
+    )
+
+
+def _point_rows(db, rowids):
+    """Rows (id, nom, commune, besoins, latitude, longitude) in rowid order given."""
+    found = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = db.conn.execute(
+            f"select {POINT_COLUMNS} from services where rowid in ({marks})", chunk
+        )
+        for rowid, *values in cursor:
+            found[rowid] = dict(
+                zip(
+                    ("id", "nom", "commune", "besoins", "latitude", "longitude"),
+                    values,
+                    strict=True,
+                )
+            )
+    return [found[r] for r in rowids if r in found]
+
+
+def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
+    """{"grappes": clusters, "services": lone services, "dans_la_vue": count}
+    for the matches of `result` (a search with selection=True) inside bbox."""
+    index = result.index
+    positions = placed_matches(result)
+    latitude, longitude = index.latitude[positions], index.longitude[positions]
+    inside = in_bbox(latitude, longitude, bbox)
+    positions = positions[inside]
+    found = grid(
+        latitude[inside],
+        longitude[inside],
+        index.besoins[positions],
+        zoom=zoom,
+        need_count=len(besoin_slugs),
+    )
+    # The index numbers needs by bit in `besoin_slugs`; the page by `slugs`.
+    where = {slug: i for i, slug in enumerate(slugs)}
+    by_bit = [where.get(slug, -1) for slug in besoin_slugs]
+    cells = []
+    for cell in found.cells:
+        need = cell[3]
+        cells.append([*cell[:3], by_bit[need] if need >= 0 else -1, *cell[4:]])
+    rowids = index.rowid[positions[found.points]].tolist()
+    return {
+        "grappes": cells,
+        "services": rows_for_map(_point_rows(db, rowids), slugs),
+        "dans_la_vue": int(len(positions)),
+    }
+
+
+def first_items(db, result, *, besoin_slugs, slugs):
+    """items() of the first view, with its "vue" (bbox) and "zoom"; both None
+    (and no item) when no match is placed."""
+    view = first_view(result)
+    if view is None:
+        return {
+            "grappes": [],
+            "services": [],
+            "dans_la_vue": 0,
+            "vue": None,
+            "zoom": None,
+        }
+    bbox, zoom = view
+    found = items(
+        db, result, bbox=bbox, zoom=zoom, besoin_slugs=besoin_slugs, slugs=slugs
+    )
+    return {**found, "vue": list(bbox), "zoom": zoom}
+
+
+def source_url(args):
+    """The clusters' URL for these filters (the script adds bbox and zoom)."""
+    values = {k: args.getlist(k) for k in args if k not in ("page", "par_page")}
+    return url_for("public.clusters", **values)
+
+
+def answer(args, raw):
+    """The JSON of /carte/grappes.json: clusters and lone services of a view.
+
+    :param args: the search filters (public.page_args); raw: request.args.
+    """
+    db = get_db()
+    try:
+        bbox, zoom = parse_view(raw)
+        besoins = get_besoins(db)
+        query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+    except ParamError as exc:
+        return jsonify({"erreur": exc.message, "parametre": exc.parametre}), 400
+    slugs = list(besoins.labels)
+    result = run_query(db, query, besoin_slugs=slugs, now=clock(), selection=True)
+    payload = {"total": result.total, "zoom": zoom, "bbox": list(bbox)}
+    payload.update(
+        items(db, result, bbox=bbox, zoom=zoom, besoin_slugs=slugs, slugs=slugs)
+    )
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "no-store"
+    return response
