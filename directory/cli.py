@@ -19,6 +19,7 @@ from .imports import engine
 from .imports.engine import ImportRefused
 from .opendata.csv_excel import export_rows
 from .partners.accounts import AccountError, create_user
+from .search import engine as search_engine
 from .web.context import clock, get_gazetteer, prepare_import
 
 
@@ -242,6 +243,7 @@ def doublons_command():
     annulable avec undo-import) ; les décisions de l'équipe sont gardées."""
     db = get_db()
     import_id = duplicates.recompute(db, user="doublons")
+    search_engine.after_commit(db)
     hidden = db["services"].count_where("doublon_de is not null")
     click.echo(f"{hidden} service(s) affiché(s) sous un autre de leur groupe.")
     if import_id:
@@ -292,11 +294,21 @@ def restore_command(path):
         raise click.ClickException(
             f"{exc} Restauration refusée : la base n'a pas été modifiée."
         ) from None
+    search_engine.after_commit(get_db())
     if migrated:
         click.echo(f"Sauvegarde mise à jour ({len(migrated)} migrations appliquées).")
     click.echo(f"Base restaurée depuis {path}.")
     if keep is not None:
         click.echo(f"L'état précédent est conservé dans {keep}.")
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Reconstruit l'index de recherche plein texte s'il ne correspond plus à la
+    base (il suit déjà chaque import, annulation et restauration)."""
+    name = search_engine.refresh(get_db())
+    click.echo(f"Index de recherche à jour (version {name}).")
 
 
 COMMANDS = [
@@ -310,6 +322,7 @@ COMMANDS = [
     doublons_command,
     backup_command,
     restore_command,
+    reindex_command,
 ]
 
 

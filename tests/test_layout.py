@@ -18,7 +18,7 @@ ALLOWED = {
     "catalogue": {"schema"},
     "geo": set(),
     "search": {"catalogue", "geo", "schema"},
-    "imports": {"catalogue", "geo", "schema"},
+    "imports": {"catalogue", "geo", "schema", "search"},
     "opendata": {"catalogue", "imports", "schema"},
     "sources": {"catalogue", "geo", "imports", "schema"},
     "web": {*CORE, "db", "schema"},

@@ -12,6 +12,7 @@ from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import log_entry, writing
 from ..schema import FTS_COLUMNS, PROVENANCE_COLUMNS
+from ..search.engine import after_commit
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
@@ -147,6 +148,7 @@ def apply(db, report, *, user, structure_id=None):
         )
         if sourced:  # the clusters across sources, audited with this import
             update_clusters(db, import_id, stamp)
+    after_commit(db)  # the text index follows the committed data
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
@@ -198,6 +200,7 @@ def apply_edits(db, edits, *, user, label, genre=None):
             " values (?, ?, ?, ?, ?, ?)",
             changes,
         )
+    after_commit(db)
     return import_id
 
 
@@ -379,4 +382,5 @@ def undo(db, import_id):
         set_besoins(db, sorted(touched) + created)
         db.execute("delete from conflits where import_id = ?", [import_id])
         db["imports"].update(import_id, {"statut": "annule", "annule_le": now()})
+    after_commit(db)
     return len(changes)

@@ -9,7 +9,6 @@ is then read from SQLite by rowid. No Flask imports.
 import math
 import os
 import threading
-from collections import OrderedDict
 
 import numpy as np
 
@@ -26,7 +25,6 @@ COLUMNS = (
     " modalites_acces, modes_accueil, zone_eligibilite, horaires, nom, id,"
     " date_maj"
 )
-TEXT_CACHE_BYTES = 32 * 1024 * 1024
 
 _indexes = {}  # (database file, data version) -> SearchIndex
 _lock = threading.Lock()
@@ -83,8 +81,6 @@ class SearchIndex:
         )
         self.nom_rank = np.empty(n, np.int64)
         self.nom_rank[self.by_nom] = np.arange(n)
-        self._text = OrderedDict()  # FTS query -> (positions, scores or None)
-        self._text_bytes = 0
 
     @staticmethod
     def _codes(values):
@@ -143,46 +139,14 @@ class SearchIndex:
         )
         return np.sqrt(dx * dx + dy * dy)
 
-    # -- full text ---------------------------------------------------------------
-
-    def text(self, db, fts, *, scores):
-        """(positions, bm25 scores or None) of the services matching an FTS query;
-        kept in a small per-process cache, as popular searches repeat."""
-        with _lock:
-            hit = self._text.get(fts)
-            if hit is not None and (hit[1] is not None or not scores):
-                self._text.move_to_end(fts)
-                return hit
-        if scores:
-            rows = db.conn.execute(
-                "select rowid, bm25(services_fts, 10.0, 1.0, 5.0, 3.0, 6.0)"
-                " from services_fts where services_fts match ?",
-                [fts],
-            ).fetchall()
-        else:
-            rows = db.conn.execute(
-                "select rowid, 0.0 from services_fts where services_fts match ?", [fts]
-            ).fetchall()
-        rowids = np.fromiter((r for r, _ in rows), np.int64, len(rows))
-        values = np.fromiter((s for _, s in rows), np.float64, len(rows))
+    def positions(self, rowids, values):
+        """(positions, values) of these rowids among the columns; a rowid not
+        in the columns (the text index read while being rebuilt) is dropped."""
         # self.rowid is sorted (read in rowid order): positions by binary search.
         positions = np.searchsorted(self.rowid, rowids)
         known = positions < len(self.rowid)
         known[known] = self.rowid[positions[known]] == rowids[known]
-        positions, values = positions[known], values[known]
-        hit = (positions, values if scores else None)
-        with _lock:
-            if fts in self._text:
-                self._text_bytes -= self._size(self._text.pop(fts))
-            self._text[fts] = hit
-            self._text_bytes += self._size(hit)
-            while self._text_bytes > TEXT_CACHE_BYTES and len(self._text) > 1:
-                self._text_bytes -= self._size(self._text.popitem(last=False)[1])
-        return hit
-
-    @staticmethod
-    def _size(hit):
-        return hit[0].nbytes + (hit[1].nbytes if hit[1] is not None else 0)
+        return positions[known], values[known]
 
 
 def get_index(db, besoin_slugs):

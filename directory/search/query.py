@@ -2,9 +2,11 @@
 
 `parse_params` turns query-string values into a validated `Query` (or raises
 `ParamError` with a French message naming the parameter); `search` runs it:
-FTS5 with bm25 in SQLite for the text, vectorised masks and an ellipsoidal
-distance over the in-memory columns of `search.index` for everything else,
-"open now" from opening_hours; the page's rows are then read by rowid.
+the text engine (Tantivy, `search.engine`) for the text; a relevance search
+with no place, "open now" or facets is answered by the engine alone (filters
+as term filters, exact top page and count); otherwise vectorised masks and an
+ellipsoidal distance over the in-memory columns of `search.index` do the rest,
+"open now" from opening_hours. The page's rows are then read by rowid.
 No Flask imports.
 """
 
@@ -18,9 +20,12 @@ from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..geo.geocoders import parse_query
 from ..geo.places import CommuneError, Match, UnknownCommune
 from . import hours
+from .engine import current
 from .facets import facet_counts
 from .index import get_index
-from .text import fts_query, need_terms
+from .text import need_terms
+from .textquery import text_query
+from .textsearch import box, corrected_from, every, filters, top
 
 PARIS = hours.PARIS
 PARAMETERS = (
@@ -87,6 +92,10 @@ class Result:
     query: Query
     services: list  # rows (dicts) with distance_km and ouvert_maintenant
     facets: dict | None = None  # filter → {value: count with the other filters}
+    # With search(selection=True): the index and the positions of every match.
+    index: object = None
+    positions: object = None
+    corrected: str | None = None  # the text as corrected, when only that found
 
 
 def _values(args, name):
@@ -259,14 +268,37 @@ def parse_params(args, *, gazetteer, besoins):
     return query
 
 
-def search(db, query, *, besoin_slugs, now=None, paginate=True, facets=False):
+def search(
+    db, query, *, besoin_slugs, now=None, paginate=True, facets=False, selection=False
+):
     """Run a Query: Result(total, query, services of the requested page).
 
-    Filters and orders work on the in-memory columns of `search.index`; only
-    the FTS match and the rows of the page are read from SQLite. With
-    `facets`, the Result also counts each need, public, fee and access mode.
+    A relevance search of a text without place, "open now" or facets is one
+    engine query; otherwise filters and orders work on the in-memory columns
+    of `search.index`. With `facets`, the Result also counts each need,
+    public, fee and access mode.
+    With `selection`, no row is read: Result.index and .positions hold every match.
     """
     now = now or datetime.datetime.now(PARIS)
+    # A text of punctuation only ("*", '"') searches nothing: it is ignored.
+    engine = current(db) if query.q else None
+    text = text_query(engine, query.q, need_terms(db)) if query.q else None
+    start = (query.page - 1) * query.par_page if paginate else 0
+    simple = not (query.place or query.ouvert or facets or selection)
+    if text and query.tri == "pertinence" and simple:
+        total, rowids, corrected = top(
+            engine,
+            text,
+            filters(engine.schema, query),
+            start=start,
+            limit=query.par_page if paginate else None,
+        )
+        services = []
+        for row in _fetch(db, rowids):
+            row["distance_km"] = None
+            row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
+            services.append(row)
+        return Result(total, query, services, corrected=corrected)
     index = get_index(db, besoin_slugs)
     # `mask` gathers the filters a facet never varies; the checkbox ones apart.
     mask = index.active.copy()
@@ -282,6 +314,7 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True, facets=False):
     if query.ouvert:
         mask &= index.open_mask(now)
     distances = within = None
+    restrictions = []
     if query.place:
         place = query.place
         distances = index.distances(place.latitude, place.longitude)
@@ -289,36 +322,47 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True, facets=False):
         mask &= within | index.remote
         if place.code_insee:
             mask &= index.zone_mask({place.code_insee, place.departement, "france"})
-    # A text of punctuation only ("*", '"') searches nothing: it is ignored.
-    fts = fts_query(query.q, need_terms(db)) if query.q else None
+        if text:
+            restrictions.append(
+                box(engine.schema, place.latitude, place.longitude, query.rayon)
+            )
     tri = query.tri
     if tri == "pertinence":
-        tri = "distance" if query.place else "rang" if fts else "nom"
-    if fts:
-        positions, scores = index.text(db, fts, scores=tri == "rang")
-        matched = np.zeros(len(mask), bool)
-        matched[positions] = True
-        mask &= matched
+        tri = "distance" if query.place else "rang" if text else "nom"
+    if text:
+        rowids, scores = every(engine, text, restrictions)
+        positions, scores = index.positions(rowids, scores)
+        rank = np.full(len(mask), -np.inf)
+        rank[positions] = scores
+        mask &= rank > -np.inf
     counts = facet_counts(index, mask, chosen) if facets else None
     for chosen_mask in chosen.values():
         mask &= chosen_mask
     selected = np.flatnonzero(mask)
     total = len(selected)
+    corrected = corrected_from(text, rank[selected]) if text else None
+    if selection:  # the map's clusters: every match, unordered, no row read
+        return Result(
+            total,
+            query,
+            [],
+            counts,
+            index=index,
+            positions=selected,
+            corrected=corrected,
+        )
     if tri == "distance":
         # Out-of-radius remote services come last; ties by name, as people read.
         key = np.where(within[selected], distances[selected], np.inf)
         selected = selected[np.lexsort((index.nom_rank[selected], key))]
     elif tri == "rang":
-        rank = np.full(len(mask), np.inf)
-        rank[positions] = scores
-        order = np.lexsort((index.nom_rank[selected], rank[selected]))
+        order = np.lexsort((index.nom_rank[selected], -rank[selected]))
         selected = selected[order]
     elif tri == "nom":
         selected = index.by_nom[mask[index.by_nom]]
     else:  # date_maj, most recent first
         selected = index.by_date[mask[index.by_date]]
     if paginate:
-        start = (query.page - 1) * query.par_page
         selected = selected[start : start + query.par_page]
     rows = _fetch(db, index.rowid[selected].tolist())
     services = []
@@ -329,7 +373,7 @@ def search(db, query, *, besoin_slugs, now=None, paginate=True, facets=False):
         row["distance_km"] = distance
         row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
         services.append(row)
-    return Result(total, query, services, counts)
+    return Result(total, query, services, counts, corrected=corrected)
 
 
 def _fetch(db, rowids):
@@ -345,4 +389,6 @@ def _fetch(db, rowids):
         for values in cursor:
             row = dict(zip(columns, values, strict=True))
             found[row.pop("_rowid")] = row
-    return [found[r] for r in rowids]
+    # A row deleted since the index was built (read while another process
+    # rebuilds it) is left out.
+    return [found[r] for r in rowids if r in found]

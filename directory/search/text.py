@@ -1,14 +1,10 @@
-"""The text of a search as an FTS5 query: words quoted, the last one a prefix,
-and the words naming a need (slug, label, synonym, thématique label) widened to
-the services of that need. No Flask imports."""
+"""The words that name a need (slug, label, synonym, thématique label), read
+once per content of the besoins table; `search.textquery` widens them to the
+services of that need. No Flask imports."""
 
-import re
 import threading
 
 from ..catalogue.vocabulary import NeedTerms
-
-MAX_WORDS = 20
-NEEDS_COLUMN = "besoins_libelles"  # FTS column holding the labels of a service's needs
 
 _terms = {}  # rows of the besoins table → NeedTerms
 _lock = threading.Lock()
@@ -28,31 +24,3 @@ def need_terms(db):
                 _terms.clear()
             _terms[rows] = terms
     return terms
-
-
-def _phrase(text):
-    return '"' + " ".join(re.findall(r"\w+", text)) + '"'
-
-
-def fts_query(text, terms=None):
-    """Quote every word for FTS5 (apostrophes, quotes, NEAR( are just text);
-    the last word is a prefix, so "epicerie sol" finds "solidaire". A run of
-    words naming needs also matches the services of those needs."""
-    words = re.findall(r"\w+", text)[:MAX_WORDS]
-    if not words:
-        return None
-    quoted = [f'"{w}"' for w in words]
-    quoted[-1] += "*"
-    spans = terms.spans(words) if terms else []
-    if not spans:
-        return " ".join(quoted)
-    # FTS5 takes no implicit AND after a parenthesis: every AND is written.
-    groups, i = [], 0
-    for start, end, needs in spans:
-        groups += quoted[i:start]
-        labels = " OR ".join(_phrase(terms.labels[slug]) for slug in needs)
-        text_match = " AND ".join(quoted[start:end])
-        groups.append(f"(({text_match}) OR {NEEDS_COLUMN} : ({labels}))")
-        i = end
-    groups += quoted[i:]
-    return " AND ".join(groups)

@@ -4,7 +4,7 @@ import pytest
 from conftest import DATA
 
 from directory.catalogue.vocabulary import NeedTerms, load_besoins
-from directory.search.text import fts_query
+from directory.search.textquery import parts
 
 
 def ids(client, **params):
@@ -50,12 +50,20 @@ def test_results_page_lists_need_services_for_the_slug(client):
     assert "Se nourrir" in text
 
 
-def test_plain_words_keep_the_plain_fts_query():
+def test_text_splits_into_words_phrases_and_need_runs():
+    # The FTS5 query string is gone (issue 12): the text becomes word runs and
+    # quoted phrases; a run naming a need is widened to that need's services.
+    assert parts('l\'escale "accueil de jour" sol') == [
+        ("words", ["l", "escale"]),
+        ("phrase", ["accueil", "de", "jour"]),
+        ("words", ["sol"]),
+    ]
+    assert parts('un "guillemet ouvert') == [
+        ("words", ["un"]),
+        ("words", ["guillemet", "ouvert"]),
+    ]
     terms = NeedTerms(load_besoins(DATA / "besoins.csv"))
-    assert fts_query("l'escale sol", terms) == '"l" "escale" "sol"*'
-    query = fts_query("repas chaud", terms)
-    assert 'besoins_libelles : ("Se nourrir")' in query
-    assert query.endswith('AND "chaud"*')
+    assert terms.spans(["repas", "chaud"]) == [(0, 1, ["alimentation"])]
 
 
 @pytest.mark.parametrize("q", ['"', "NEAR(", "se nourrir)", "alimentation*", "OR"])

@@ -1,0 +1,222 @@
+"""The user's text as a Tantivy query.
+
+Every word must match (in any field, by its stem or its exact form), the last
+one also as a prefix (search-as-you-type), "quoted text" as a phrase; a run of
+words naming a need also matches that need's services. Words of 5 letters or
+more also match their corrections (module `lexicon`) in a second tier: a
+service matching the exact words always ranks before one found through a
+correction. No Flask imports.
+"""
+
+import re
+from dataclasses import dataclass
+
+from tantivy import Occur, Query
+
+from . import analysis
+from .engine import BOOSTS, EXACT_FIELD
+from .lexicon import corrections, surface
+
+MAX_WORDS = 20
+NEED_BOOST = 2.0
+CORRECTED = 0.3  # weight of a corrected word against the word as typed
+EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
+WORD = re.compile(r"\w+")
+
+
+@dataclass
+class TextQuery:
+    query: Query
+    tiered: bool  # corrections were added: exact matches score EXACT_TIER more
+    corrected: str | None  # the text as corrected, when a correction applies
+
+    def exact_found(self, best_score):
+        """Whether the best hit matched the exact words (not only corrections)."""
+        return not self.tiered or best_score >= EXACT_TIER
+
+
+def _should(clauses):
+    clauses = [c for c in clauses if c is not None]
+    if not clauses:
+        return None
+    if len(clauses) == 1:
+        return clauses[0]
+    return Query.boolean_query([(Occur.Should, c) for c in clauses])
+
+
+def _must(clauses):
+    if any(c is None for c in clauses):
+        return Query.empty_query()
+    if len(clauses) == 1:
+        return clauses[0]
+    return Query.boolean_query([(Occur.Must, c) for c in clauses])
+
+
+def parts(text):
+    """[(kind, words)]: ("words", [w…]) runs and ("phrase", [w…]) quoted."""
+    found, count = [], 0
+    pieces = text.split('"')
+    for i, piece in enumerate(pieces):
+        words = WORD.findall(piece)[: MAX_WORDS - count]
+        count += len(words)
+        if not words:
+            continue
+        # An unclosed quote is plain text.
+        quoted = i % 2 == 1 and i < len(pieces) - 1
+        found.append(("phrase" if quoted else "words", words))
+    return found
+
+
+class Builder:
+    """Builds the query of one text against one opened Engine."""
+
+    def __init__(self, engine, terms):
+        self.engine, self.schema, self.terms = engine, engine.schema, terms
+        self.searcher = engine.searcher()
+        self.fixes = {}  # folded word → its corrections
+        self.unknown = set()  # folded words found nowhere in the index
+
+    def term(self, field, text, boost=1.0):
+        query = Query.term_query(self.schema, field, text)
+        return Query.boost_query(query, boost) if boost != 1.0 else query
+
+    def stems(self, token, weight=1.0):
+        stem = analysis.stem.analyze(token)
+        return [
+            self.term(field, s, boost * weight)
+            for field, boost in BOOSTS.items()
+            for s in stem[:1]
+        ]
+
+    def word(self, raw, last, fuzzy):
+        """Clause of one typed word (None when it is only an elision)."""
+        tokens = analysis.exact.analyze(raw)
+        if not tokens:
+            return None
+        clauses = []
+        for index, token in enumerate(tokens):
+            prefix = last and index == len(tokens) - 1
+            options = [*self.stems(token), self.term(EXACT_FIELD, token)]
+            if prefix:
+                options.append(
+                    Query.phrase_prefix_query(self.schema, EXACT_FIELD, [token])
+                )
+            if fuzzy:
+                for fix in self.corrections(token, prefix):
+                    options += self.stems(fix, CORRECTED)
+                    options.append(self.term(EXACT_FIELD, fix, CORRECTED))
+            clauses.append(_should(options))
+        return _must(clauses)
+
+    def corrections(self, token, prefix):
+        if token not in self.fixes:
+            stem = analysis.stem.analyze(token)[:1]
+            fixes = [
+                fix
+                for fix in corrections(self.engine, token)
+                if analysis.stem.analyze(fix)[:1] != stem
+            ]
+            self.fixes[token] = fixes
+            if fixes and not self.known(token, prefix):
+                self.unknown.add(token)
+        return self.fixes[token]
+
+    def known(self, token, prefix):
+        if self.searcher.doc_freq(EXACT_FIELD, token):
+            return True
+        if prefix and self.searcher.terms_with_prefix(EXACT_FIELD, token, limit=1):
+            return True
+        stem = analysis.stem.analyze(token)[:1]
+        return any(self.searcher.doc_freq(f, s) for f in BOOSTS for s in stem)
+
+    def phrase(self, words):
+        tokens = analysis.stem.pre_tokenize(" ".join(words)).tokens
+        pairs = [(t.text, t.position) for t in tokens]
+        if not pairs:
+            return None
+        if len(pairs) == 1:
+            return _should([*self.stems(pairs[0][0])])
+        return _should(
+            [
+                Query.boost_query(Query.phrase_query(self.schema, field, pairs), boost)
+                for field, boost in BOOSTS.items()
+            ]
+        )
+
+    def words(self, words, last, fuzzy):
+        """Clauses of a run of plain words, need spans widened to their needs."""
+        clauses = [
+            self.word(w, last and i == len(words) - 1, fuzzy)
+            for i, w in enumerate(words)
+        ]
+        spans = self.terms.spans(words) if self.terms else []
+        grouped, i = [], 0
+        for start, end, needs in spans:
+            grouped += clauses[i:start]
+            inner = [c for c in clauses[start:end] if c is not None]
+            needs_query = Query.boost_query(
+                Query.term_set_query(self.schema, "besoin", needs), NEED_BOOST
+            )
+            grouped.append(_should([_must(inner) if inner else None, needs_query]))
+            i = end
+        grouped += clauses[i:]
+        return [c for c in grouped if c is not None]
+
+    def build(self, found, fuzzy):
+        clauses = []
+        for index, (kind, words) in enumerate(found):
+            last = index == len(found) - 1 and kind == "words"
+            if kind == "phrase":
+                clauses.append(self.phrase(words))
+            else:
+                clauses += self.words(words, last, fuzzy)
+        clauses = [c for c in clauses if c is not None]
+        return _must(clauses) if clauses else None
+
+
+def text_query(engine, text, terms):
+    """TextQuery of a user's text, or None when it has no word to look for."""
+    found = parts(text or "")
+    builder = Builder(engine, terms)
+    exact = builder.build(found, fuzzy=False)
+    if exact is None:
+        return None
+    fuzzy = builder.build(found, fuzzy=True)
+    if not any(builder.fixes.values()):
+        return TextQuery(exact, False, None)
+    query = Query.boolean_query(
+        [
+            (Occur.Should, Query.const_score_query(exact, EXACT_TIER)),
+            (Occur.Should, fuzzy),
+        ]
+    )
+    return TextQuery(query, True, _corrected_text(builder, found))
+
+
+def _corrected_text(builder, found):
+    """The typed text with its misspelt words replaced by their best correction."""
+    replaced = builder.unknown or {t for t, fixes in builder.fixes.items() if fixes}
+    out = []
+    for kind, words in found:
+        shown = []
+        for raw in words:
+            tokens = analysis.exact.analyze(raw)
+            if len(tokens) == 1 and tokens[0] in replaced:
+                shown.append(_surface(builder, builder.fixes[tokens[0]][0]))
+            else:
+                shown.append(raw)
+        text = " ".join(shown)
+        out.append(f'"{text}"' if kind == "phrase" else text)
+    return " ".join(out)
+
+
+def _surface(builder, term):
+    """The written form of a term, as a service that contains it spells it."""
+    hits = builder.searcher.search(
+        Query.term_query(builder.schema, EXACT_FIELD, term), 1, count=False
+    ).hits
+    if not hits:
+        return term
+    doc = builder.searcher.doc(hits[0][1])
+    text = " ".join(str(doc.get_first(f) or "") for f in BOOSTS)
+    return surface(text, term)
