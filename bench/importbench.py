@@ -215,9 +215,15 @@ def phase_baseline(csv_path, db_path, trace_memory=False):
         db["services"].insert_all(csv.DictReader(text), pk="id")
     db.close()
     wall = time.perf_counter() - start
-    peak = peak_rss_mb()
+    return written(db_path, wall, peak_rss_mb(), start_rss)
+
+
+def written(db_path, wall, peak, start_rss):
+    """The measures of a phase that wrote `db_path`: times, memory, rows."""
+    from directory.db import connect
+
     db = connect(db_path)
-    rows = db["services"].count
+    rows = db.execute("select count(*) from services").fetchone()[0]
     db.close()
     return {
         "wall": wall,
@@ -225,13 +231,15 @@ def phase_baseline(csv_path, db_path, trace_memory=False):
         "start_rss_mb": start_rss,
         "rows": rows,
         "db_mb": Path(db_path).stat().st_size / 1e6,
+        "beside_mb": tree_mb(beside_files(db_path)),
+        "beside": [p.name for p in beside_files(db_path)],
     }
 
 
 def phase_cli(csv_path, db_path, trace_memory=False):
     """`flask import-csv FILE` run in this process: the real command of the
     bulk import, its app (create_app, as the `flask` script builds it) and its
-    defaults, on an init-db'd database. Its report goes to `db_path`.log.
+    defaults, on an init-db'd database. Its report goes to <db>.import.log.
     Then this process's own peak RSS (the `flask` script's would be the same,
     but a parent cannot read a finished child's VmHWM)."""
     import contextlib
@@ -243,7 +251,7 @@ def phase_cli(csv_path, db_path, trace_memory=False):
     start_rss = rss_mb()
     start = time.perf_counter()
     app = create_app()
-    log_path = Path(f"{db_path}.log")
+    log_path = Path(db_path).with_suffix(".import.log")
     with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         with app.app_context():
             try:
@@ -260,18 +268,7 @@ def phase_cli(csv_path, db_path, trace_memory=False):
             f"bench: flask import-csv exited {code}; its report:\n"
             + "\n".join(log_path.read_text().splitlines()[:30])
         )
-    from directory.db import connect
-
-    db = connect(db_path)
-    services = db.execute("select count(*) from services").fetchone()[0]
-    db.close()
-    return {
-        "wall": wall,
-        "peak_mb": peak,
-        "start_rss_mb": start_rss,
-        "rows": services,
-        "db_mb": Path(db_path).stat().st_size / 1e6,
-    }
+    return written(db_path, wall, peak, start_rss)
 
 
 PHASES = {"engine": phase_engine, "baseline": phase_baseline, "cli": phase_cli}
@@ -294,9 +291,34 @@ def init_database(path):
 
 
 def fresh(path):
+    """No database at `path`: neither the file, its WAL, nor anything the
+    application keeps beside it (`<name>.*`, e.g. a search index directory)."""
+    import shutil
+
+    path = Path(path)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    for beside in beside_files(path):
+        if beside.is_dir():
+            shutil.rmtree(beside)
+        else:
+            beside.unlink()
     return path
+
+
+def beside_files(path):
+    """What the application keeps beside the database at `path` (`<name>.*`)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f"{path.name}.*"))
+
+
+def tree_mb(paths):
+    """Size on disk of files and directory trees, in MB."""
+    total = 0
+    for path in paths:
+        files = path.rglob("*") if path.is_dir() else [path]
+        total += sum(f.stat().st_size for f in files if f.is_file())
+    return total / 1e6
 
 
 def run_phase(phase, csv_path, db_path, out_path, *options):

@@ -8,7 +8,7 @@ import http.server
 import io
 import threading
 
-from bench import load, scale, search, synth
+from bench import importbench, load, scale, search, synth
 
 TODAY = datetime.date(2026, 12, 1)
 
@@ -116,3 +116,14 @@ def test_load_once_sends_each_path_exactly_once():
     assert measures["sent"] == 50
     assert measures["warmup_requests"] == 10
     assert measures["requests"] == 40
+
+
+def test_fresh_removes_the_database_and_what_lives_beside_it(tmp_path):
+    db = tmp_path / "scale.db"
+    for name in ("scale.db", "scale.db-wal", "scale.db.index/seg/a", "other.db"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * 1000)
+    assert importbench.beside_files(db) == [tmp_path / "scale.db.index"]
+    assert importbench.tree_mb(importbench.beside_files(db)) == 0.001
+    importbench.fresh(db)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
