@@ -53,15 +53,30 @@ def in_bbox(latitude, longitude, bbox):
     )
 
 
-def _dominant(need_flags, order, starts):
-    """Per cell, the need bit most services carry (ties: lowest bit), or -1."""
-    best = np.full(len(starts), -1, np.int64)
-    best_count = np.zeros(len(starts), np.int64)
-    for bit, flags in enumerate(need_flags):
-        counts = np.add.reduceat(flags[order].astype(np.int64), starts)
+def _dominant(needs, present, key, size):
+    """Per cell, the need bit most of its services carry (ties: the lowest
+    bit), or -1 when none has a need."""
+    best = np.full(size, -1, np.int64)
+    best_count = np.zeros(size, np.int64)
+    for bit in present:
+        carried = (needs >> needs.dtype.type(bit)) & needs.dtype.type(1)
+        counts = np.bincount(key, weights=carried, minlength=size)
         better = counts > best_count
         best[better], best_count[better] = bit, counts[better]
     return best
+
+
+def _cells(x, y, zoom, cell_px):
+    """Cell number of each point, relative to the cells of their extent, and
+    how many cells that extent spans (a bounded number: see grid)."""
+    cells_across = TILE_PX * 2.0**zoom / cell_px
+    last = max(math.ceil(cells_across) - 1, 0)
+    column = np.clip(np.floor(x * cells_across), 0, last).astype(np.int64)
+    row = np.clip(np.floor(y * cells_across), 0, last).astype(np.int64)
+    column -= column.min()
+    row -= row.min()
+    width = int(column.max()) + 1
+    return row * width + column, width * (int(row.max()) + 1)
 
 
 def grid(
@@ -70,8 +85,8 @@ def grid(
     needs,
     *,
     zoom,
-    cell_px=CELL_PX,
-    max_items=MAX_ITEMS,
+    cell_px=None,
+    max_items=None,
     need_count=32,
 ):
     """Cluster these services (aligned arrays: latitudes, longitudes, need
@@ -80,66 +95,61 @@ def grid(
     At MAX_ZOOM, when they fit, every service is a point (the map cannot zoom
     further to split a cell).
     """
+    cell_px = CELL_PX if cell_px is None else cell_px
+    max_items = MAX_ITEMS if max_items is None else max_items
     latitude = np.asarray(latitude, dtype=np.float64)
     longitude = np.asarray(longitude, dtype=np.float64)
-    needs = np.asarray(needs, dtype=np.uint64)
+    needs = np.asarray(needs)
+    if needs.dtype.kind != "u":  # shifts and masks need unsigned integers
+        needs = needs.astype(np.uint64)
     n = len(latitude)
     if n == 0 or (zoom >= MAX_ZOOM and n <= max_items):
         return Grid([], np.arange(n), cell_px)
     x, y = mercator(latitude, longitude)
-    present = [bit for bit in range(need_count) if np.any(needs & np.uint64(1 << bit))]
-    flags = [(needs & np.uint64(1 << bit)) != 0 for bit in present]
+    # Skip sizes that would surely give too many cells: a square extent of
+    # `span` pixels holds (span / cell_px)² of them; a quarter of the guess
+    # keeps detail where the services crowd in a few places. The extent then
+    # spans at most about (4 √max_items)² cells: counted with bincount.
+    span = max(np.ptp(x), np.ptp(y)) * TILE_PX * 2.0**zoom
+    while cell_px < span / math.sqrt(max_items) / 4:
+        cell_px *= 2
     while True:
-        cells_across = TILE_PX * 2.0**zoom / cell_px
-        side = math.ceil(cells_across) + 1
-        column = np.minimum(np.floor(x * cells_across), side - 1).astype(np.int64)
-        row = np.minimum(np.floor(y * cells_across), side - 1).astype(np.int64)
-        key = row * side + column
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        if len(starts) <= max_items or side <= 2:
+        key, size = _cells(x, y, zoom, cell_px)
+        counts = np.bincount(key, minlength=size)
+        if np.count_nonzero(counts) <= max_items or size == 1:
             break
         cell_px *= 2
-    counts = np.diff(np.r_[starts, n])
-    lone = counts == 1
-    points = np.sort(order[starts[lone]])
-    group = ~lone
-    cells = []
-    if group.any():
-        starts_g, counts_g = starts[group], counts[group]
-        lat_o, lon_o = latitude[order], longitude[order]
-        mean_lat = np.add.reduceat(lat_o, starts)[group] / counts_g
-        mean_lon = np.add.reduceat(lon_o, starts)[group] / counts_g
-        south = np.minimum.reduceat(lat_o, starts)[group]
-        north = np.maximum.reduceat(lat_o, starts)[group]
-        west = np.minimum.reduceat(lon_o, starts)[group]
-        east = np.maximum.reduceat(lon_o, starts)[group]
-        best = _dominant(flags, order, starts_g)
-        need = np.array([present[b] if b >= 0 else -1 for b in best.tolist()])
-        cells = [
-            [
-                round(a, 5),
-                round(b, 5),
-                int(c),
-                int(d),
-                round(s, 5),
-                round(w, 5),
-                round(no, 5),
-                round(e, 5),
-            ]
-            for a, b, c, d, s, w, no, e in zip(
-                mean_lat.tolist(),
-                mean_lon.tolist(),
-                counts_g.tolist(),
-                need.tolist(),
-                south.tolist(),
-                west.tolist(),
-                north.tolist(),
-                east.tolist(),
-                strict=True,
-            )
-        ]
+    points = np.flatnonzero(counts[key] == 1)
+    group = np.flatnonzero(counts >= 2)
+    if not len(group):
+        return Grid([], points, cell_px)
+    counts_g = counts[group]
+    mean_lat = np.bincount(key, weights=latitude, minlength=size)[group] / counts_g
+    mean_lon = np.bincount(key, weights=longitude, minlength=size)[group] / counts_g
+    extent = []
+    for values, reduce, start in (
+        (latitude, np.minimum, np.inf),
+        (longitude, np.minimum, np.inf),
+        (latitude, np.maximum, -np.inf),
+        (longitude, np.maximum, -np.inf),
+    ):
+        out = np.full(size, start)
+        reduce.at(out, key, values)
+        extent.append(np.round(out[group], 5).tolist())
+    every = np.bitwise_or.reduce(needs) if n else 0
+    present = [bit for bit in range(need_count) if int(every) >> bit & 1]
+    need = _dominant(needs, present, key, size)[group]
+    cells = [
+        [round(a, 5), round(b, 5), c, d, s, w, no, e]
+        for a, b, c, d, s, w, no, e in zip(
+            mean_lat.tolist(),
+            mean_lon.tolist(),
+            counts_g.tolist(),
+            need.tolist(),
+            *extent,
+            strict=True,
+        )
+    ]
     return Grid(cells, points, cell_px)
 
 
