@@ -131,7 +131,7 @@ class Builder:
 
     def phrase(self, words):
         tokens = analysis.stem.pre_tokenize(" ".join(words)).tokens
-        pairs = [(t.text, t.position) for t in tokens]
+        pairs = [(t.position, t.text) for t in tokens]
         if not pairs:
             return None
         if len(pairs) == 1:
