@@ -234,6 +234,10 @@
           riseOnHover: true
         });
         marker.on("click", function () { zoomInto(cell); });
+        marker.on("add", function () {
+          var element = marker.getElement();
+          if (element) { element.setAttribute("data-etendue", cell.slice(4, 8).join(",")); }
+        });
         cells.addLayer(marker);
       });
       container.setAttribute("data-marqueurs", String(total));
