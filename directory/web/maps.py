@@ -6,7 +6,9 @@ array of compact tuples in a `<script type="application/json">` block, parsed
 by static/js/carte.js, which builds each popup with `textContent`, colours
 each cluster by the dominant need of its markers and draws the commune base
 layer (basemap.py) under the tiles. Leaflet and markercluster come from
-`static/vendor/` (see VENDOR_JS).
+`static/vendor/` (see VENDOR_JS). The full-screen map gets its clusters from
+the server instead (`clusters=`, web/clusters.py): the payload then carries
+its first view and the URL the script asks for the next ones.
 """
 
 import json

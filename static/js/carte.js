@@ -234,6 +234,10 @@
           riseOnHover: true
         });
         marker.on("click", function () { zoomInto(cell); });
+        // Focusable (Leaflet's keyboard option): Enter zooms in, as a click.
+        marker.on("keypress", function (event) {
+          if (event.originalEvent.keyCode === 13) { zoomInto(cell); }
+        });
         marker.on("add", function () {
           var element = marker.getElement();
           if (element) { element.setAttribute("data-etendue", cell.slice(4, 8).join(",")); }

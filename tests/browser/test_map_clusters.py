@@ -144,3 +144,15 @@ def test_filters_follow_the_map_when_it_moves(page, live_server):
     asked = parse_qs(urlsplit(fetched[-1]).query)
     assert asked["besoin"] == ["alimentation"] and asked["zoom"] == ["12"]
     assert state(page)["total"] <= before["total"]
+
+
+def test_a_cluster_zooms_in_from_the_keyboard(page, live_server):
+    open_carte(page, live_server)
+    before = state(page)
+    cluster = page.locator(".carte .grappe-serveur").first
+    assert cluster.get_attribute("tabindex") == "0"
+    assert "services ici" in cluster.get_attribute("title")
+    cluster.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {MAP}.getZoom() > {before['zoom']}")
+    wait_loaded(page)
