@@ -22,16 +22,19 @@ from pathlib import Path
 import tantivy
 
 from ..catalogue.services import MULTI
+from . import analysis
 from .analysis import EXACT, STEM, register
 from .lexicon import build_lexicon
 
-FORMAT = "1"  # bump when the schema or the analysis changes: forces a rebuild
+FORMAT = "2"  # bump when the schema or the analysis changes: forces a rebuild
 HEAP = 64_000_000  # the writer's memory budget, whatever the number of rows
+THREADS = 2  # indexing threads (the machine has two cores)
 BATCH = 2000  # rows read from SQLite at a time
-# Text fields analysed with the French stemmer, and their ranking weight.
+# Text fields analysed with the French stemmer, and their ranking weight. The
+# words of a service's needs (labels, synonyms) are not copied into every
+# document: a word found in them matches the need's services (`needs_of`).
 BOOSTS = {
     "nom": 10.0,
-    "besoins_texte": 6.0,
     "structure": 4.0,
     "commune": 3.0,
     "description": 1.0,
@@ -100,15 +103,13 @@ def _split(cell):
     return [v for v in (cell or "").split(MULTI) if v]
 
 
-def document(row, needs):
+def document(row, needs=None):
     """The JSON document of one service row (in COLUMNS order)."""
     (rowid, sid, nom, description, structure, commune, besoins, publics) = row[:8]
     frais, modalites, zone, accueil, latitude, longitude = row[8:]
     slugs = _split(besoins)
-    needs_text = " ".join(needs.get(s, s) for s in slugs)
     texts = {
         "nom": nom or "",
-        "besoins_texte": needs_text,
         "structure": structure or "",
         "commune": commune or "",
         "description": description or "",
@@ -142,6 +143,23 @@ class Engine:
         self.lexicon = tantivy.Index.open(str(path / "lexique"))
         self.lexicon.config_reader(reload_policy="Manual")
         self.lexicon_schema = self.lexicon.schema
+        texts = json.loads((path / "besoins.json").read_text(encoding="utf-8"))
+        self.need_texts = texts
+        # Per need, the exact and the stemmed words of its label and synonyms.
+        self.need_words = {
+            slug: (set(analysis.exact.analyze(text)), set(analysis.stem.analyze(text)))
+            for slug, text in texts.items()
+        }
+
+    def needs_of(self, token, stem, prefix=False):
+        """The needs whose words hold this folded token (or stem, or prefix)."""
+        return sorted(
+            slug
+            for slug, (exact, stems) in self.need_words.items()
+            if token in exact
+            or stem in stems
+            or (prefix and any(w.startswith(token) for w in exact))
+        )
 
     def searcher(self):
         return self.index.searcher()
@@ -265,8 +283,9 @@ def _write(db, work):
     (work / "main").mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(work / "main"), reuse=False)
     register(index)
-    writer = index.writer(heap_size=HEAP, num_threads=1)
+    writer = index.writer(heap_size=HEAP, num_threads=THREADS)
     needs = need_texts(db)
+    (work / "besoins.json").write_text(json.dumps(needs), encoding="utf-8")
     cursor = db.conn.execute(f"select {COLUMNS} from services where {SHOWN}")
     while rows := cursor.fetchmany(BATCH):
         for row in rows:
@@ -274,7 +293,7 @@ def _write(db, work):
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
-    build_lexicon(index.searcher(), EXACT_FIELD, work / "lexique")
+    build_lexicon(index.searcher(), EXACT_FIELD, work / "lexique", needs)
 
 
 def documents(db):

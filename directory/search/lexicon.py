@@ -7,6 +7,7 @@ import json
 
 import tantivy
 
+from . import analysis
 from .analysis import fold
 
 MIN_WORD = 5  # shorter words are never corrected
@@ -22,12 +23,18 @@ def _schema():
     return builder.build()
 
 
-def build_lexicon(searcher, field, path):
-    """Write the lexicon of `field`'s terms (4 letters or more) at `path`."""
+def build_lexicon(searcher, field, path, needs):
+    """Write the lexicon of `field`'s terms (4 letters or more) and of the
+    needs' words {slug: text} at `path`."""
     path.mkdir(parents=True)
     index = tantivy.Index(_schema(), path=str(path), reuse=False)
     writer = index.writer(heap_size=15_000_000, num_threads=1)
-    for term, count in searcher.terms_with_prefix(field, ""):
+    counts = dict(searcher.terms_with_prefix(field, ""))
+    for slug, text in needs.items():
+        services = searcher.doc_freq("besoin", slug)
+        for term in set(analysis.exact.analyze(text)):
+            counts[term] = counts.get(term, 0) + services
+    for term, count in counts.items():
         if len(term) >= MIN_WORD - 1 and term.isalpha():
             writer.add_json(
                 json.dumps({"terme": term, "initiale": term[0], "frequence": count})

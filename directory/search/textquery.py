@@ -18,7 +18,8 @@ from .engine import BOOSTS, EXACT_FIELD
 from .lexicon import corrections, surface
 
 MAX_WORDS = 20
-NEED_BOOST = 2.0
+NEED_BOOST = 2.0  # a run of words naming a need (label, synonym, thématique)
+NEED_WORD_BOOST = 6.0  # one word found among a need's words
 CORRECTED = 0.3  # weight of a corrected word against the word as typed
 EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
 WORD = re.compile(r"\w+")
@@ -80,13 +81,18 @@ class Builder:
         query = Query.term_query(self.schema, field, text)
         return Query.boost_query(query, boost) if boost != 1.0 else query
 
-    def stems(self, token, weight=1.0):
+    def stems(self, token, weight=1.0, prefix=False):
         stem = analysis.stem.analyze(token)
-        return [
+        options = [
             self.term(field, s, boost * weight)
             for field, boost in BOOSTS.items()
             for s in stem[:1]
         ]
+        needs = self.engine.needs_of(token, stem[0] if stem else None, prefix)
+        if needs:
+            query = Query.term_set_query(self.schema, "besoin", needs)
+            options.append(Query.boost_query(query, NEED_WORD_BOOST * weight))
+        return options
 
     def word(self, raw, last, fuzzy):
         """Clause of one typed word (None when it is only an elision)."""
@@ -96,7 +102,7 @@ class Builder:
         clauses = []
         for index, token in enumerate(tokens):
             prefix = last and index == len(tokens) - 1
-            options = [*self.stems(token), self.term(EXACT_FIELD, token)]
+            options = [*self.stems(token, prefix=prefix), self.term(EXACT_FIELD, token)]
             if prefix:
                 options.append(
                     Query.phrase_prefix_query(self.schema, EXACT_FIELD, [token])
@@ -127,6 +133,8 @@ class Builder:
         if prefix and self.searcher.terms_with_prefix(EXACT_FIELD, token, limit=1):
             return True
         stem = analysis.stem.analyze(token)[:1]
+        if self.engine.needs_of(token, stem[0] if stem else None, prefix):
+            return True
         return any(self.searcher.doc_freq(f, s) for f in BOOSTS for s in stem)
 
     def phrase(self, words):
@@ -215,8 +223,8 @@ def _surface(builder, term):
     hits = builder.searcher.search(
         Query.term_query(builder.schema, EXACT_FIELD, term), 1, count=False
     ).hits
-    if not hits:
-        return term
-    doc = builder.searcher.doc(hits[0][1])
-    text = " ".join(str(doc.get_first(f) or "") for f in BOOSTS)
+    text = " ".join(builder.engine.need_texts.values())
+    if hits:
+        doc = builder.searcher.doc(hits[0][1])
+        text = " ".join(str(doc.get_first(f) or "") for f in BOOSTS) + " " + text
     return surface(text, term)
