@@ -13,6 +13,7 @@ from ..catalogue import duplicates
 from ..catalogue.duplicates import MERGE_FIELDS, DuplicateError
 from ..catalogue.services import PLACE
 from ..db import get_db
+from ..search.engine import after_commit
 from ..web.fiche import LOCAL_LABEL, source_label, source_labels
 from .auth import admin_required
 from .forms import ButtonForm
@@ -163,6 +164,7 @@ def refuse():
     except DuplicateError as exc:
         flash(str(exc))
         return back()
+    after_commit(db)  # the search index follows the shown services
     who = f"« {alone} » et les autres" if alone else ", ".join(ids)
     flash(
         f"C'est noté : {who} ne sont pas des doublons (import n°{import_id}, "
@@ -197,6 +199,7 @@ def merge():
     except DuplicateError as exc:
         flash(str(exc))
         return back()
+    after_commit(db)
     flash(
         f"Fusion enregistrée : la fiche « {kept} » est gardée (import n°{import_id}, "
         "annulable depuis son historique)."

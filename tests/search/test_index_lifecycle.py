@@ -163,3 +163,18 @@ def test_a_kill_between_commit_and_switch_is_caught_at_open(app, tmp_path):
         assert_index_matches(db)
         leftovers = [p.name for p in engine.folder(db).iterdir() if p.is_dir()]
         assert not [name for name in leftovers if name.startswith("tmp-")]
+
+
+def test_index_follows_a_restore(app, tmp_path):
+    runner = app.test_cli_runner()
+    copy = tmp_path / "copie.db"
+    assert runner.invoke(args=["backup", str(copy)]).exit_code == 0
+    with app.app_context():
+        run_import(get_db(), csv_bytes(SERVICES + MORE))
+        assert "potager" in ids(get_db())
+    result = runner.invoke(args=["restore", str(copy)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db = get_db()
+        assert_index_matches(db)  # rebuilt by the command itself
+        assert "potager" not in ids(db)
