@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -71,6 +72,8 @@ def schema():
 def folder(db):
     """`<database file>.index`, the folder of every version of the index."""
     path = db.conn.execute("pragma database_list").fetchone()[2]
+    if not path:  # an in-memory database: a private temporary folder
+        path = Path(tempfile.gettempdir()) / f"annuaire-{os.getpid()}-{id(db.conn)}"
     return Path(f"{path}.index")
 
 

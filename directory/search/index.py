@@ -164,3 +164,21 @@ def get_index(db, besoin_slugs):
                     del _indexes[old]
                 index = _indexes[key] = SearchIndex(db, besoin_slugs)
     return index
+
+
+def fetch_rows(db, rowids):
+    """Service rows for these rowids, in the same order."""
+    found = {}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        cursor = db.conn.execute(
+            f"select rowid as _rowid, * from services where rowid in ({marks})", chunk
+        )
+        columns = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(columns, values, strict=True))
+            found[row.pop("_rowid")] = row
+    # A row deleted since the index was built (read while another process
+    # rebuilds it) is left out.
+    return [found[r] for r in rowids if r in found]

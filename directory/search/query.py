@@ -22,7 +22,7 @@ from ..geo.places import CommuneError, Match, UnknownCommune
 from . import hours
 from .engine import current
 from .facets import facet_counts
-from .index import get_index
+from .index import fetch_rows, get_index
 from .text import need_terms
 from .textquery import text_query
 from .textsearch import box, corrected_from, every, filters, top
@@ -294,7 +294,7 @@ def search(
             limit=query.par_page if paginate else None,
         )
         services = []
-        for row in _fetch(db, rowids):
+        for row in fetch_rows(db, rowids):
             row["distance_km"] = None
             row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
             services.append(row)
@@ -364,7 +364,7 @@ def search(
         selected = index.by_date[mask[index.by_date]]
     if paginate:
         selected = selected[start : start + query.par_page]
-    rows = _fetch(db, index.rowid[selected].tolist())
+    rows = fetch_rows(db, index.rowid[selected].tolist())
     services = []
     for position, row in zip(selected.tolist(), rows, strict=True):
         distance = None
@@ -374,21 +374,3 @@ def search(
         row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
         services.append(row)
     return Result(total, query, services, counts, corrected=corrected)
-
-
-def _fetch(db, rowids):
-    """Service rows for these rowids, in the same order."""
-    found = {}
-    for start in range(0, len(rowids), 500):
-        chunk = rowids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        cursor = db.conn.execute(
-            f"select rowid as _rowid, * from services where rowid in ({marks})", chunk
-        )
-        columns = [d[0] for d in cursor.description]
-        for values in cursor:
-            row = dict(zip(columns, values, strict=True))
-            found[row.pop("_rowid")] = row
-    # A row deleted since the index was built (read while another process
-    # rebuilds it) is left out.
-    return [found[r] for r in rowids if r in found]
