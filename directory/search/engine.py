@@ -23,7 +23,7 @@ from pathlib import Path
 import tantivy
 
 from ..catalogue.services import MULTI
-from . import analysis
+from . import analysis, changes
 from .analysis import EXACT, STEM, register
 from .lexicon import build_lexicon
 
@@ -31,6 +31,7 @@ FORMAT = "2"  # bump when the schema or the analysis changes: forces a rebuild
 HEAP = 64_000_000  # the writer's memory budget, whatever the number of rows
 THREADS = 2  # indexing threads (the machine has two cores)
 BATCH = 2000  # rows read from SQLite at a time
+UPDATE_MAX = 20_000  # changed services an update handles; more: a full build
 # Text fields analysed with the French stemmer, and their ranking weight. The
 # words of a service's needs (labels, synonyms) are not copied into every
 # document: a word found in them matches the need's services (`needs_of`).
@@ -260,7 +261,13 @@ def _build_locked(db, root):
         for stale in root.glob("tmp-*"):  # left by a process that died
             shutil.rmtree(stale, ignore_errors=True)
         work = root / f"tmp-{uuid.uuid4().hex}"
-        _write(db, work)
+        previous = _read_current(root)
+        ids = _changed(db, root, previous, name)
+        if ids is None:
+            _write(db, work)
+        else:
+            _update(db, root / previous, work, ids)
+        (work / "etat.json").write_text(json.dumps(changes.state(db)), "utf-8")
     finally:
         if own:
             conn.execute("commit")
@@ -297,6 +304,48 @@ def _write(db, work):
     writer.wait_merging_threads()
     index.reload()
     build_lexicon(index.searcher(), EXACT_FIELD, work / "lexique", needs)
+
+
+def _changed(db, root, previous, name):
+    """Ids of the services changed since the `previous` version, when an update
+    of it is possible and worth it (else None: a full build)."""
+    if not previous or not (root / previous / "etat.json").is_file():
+        return None
+    if previous.split("-")[:2] + previous.split("-")[4:] != (
+        name.split("-")[:2] + name.split("-")[4:]
+    ):
+        return None  # another format, database or needs' words
+    state = json.loads((root / previous / "etat.json").read_text("utf-8"))
+    ids = changes.since(db, state)
+    if ids is None or len(ids) > UPDATE_MAX:
+        return None
+    return ids
+
+
+def _update(db, previous, work, ids):
+    """A new version = the previous one (files hard-linked: segments are never
+    rewritten) minus the documents of `ids`, plus their current rows."""
+    for part in ("main", "lexique"):
+        (work / part).mkdir(parents=True)
+        for file in (previous / part).iterdir():
+            if file.is_file() and not file.name.endswith(".lock"):
+                os.link(file, work / part / file.name)
+    shutil.copyfile(previous / "besoins.json", work / "besoins.json")
+    index = tantivy.Index.open(str(work / "main"))
+    register(index)
+    writer = index.writer(heap_size=HEAP // 2, num_threads=1)
+    needs = need_texts(db)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        for sid in chunk:
+            writer.delete_documents_by_term("id", sid)
+        marks = ",".join("?" * len(chunk))
+        for row in db.conn.execute(
+            f"select {COLUMNS} from services where {SHOWN} and id in ({marks})", chunk
+        ):
+            writer.add_json(document(row, needs))
+    writer.commit()
+    writer.wait_merging_threads()
 
 
 def documents(db):

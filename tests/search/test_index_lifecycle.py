@@ -178,3 +178,29 @@ def test_index_follows_a_restore(app, tmp_path):
         db = get_db()
         assert_index_matches(db)  # rebuilt by the command itself
         assert "potager" not in ids(db)
+
+
+def test_small_changes_update_the_previous_version(app, monkeypatch):
+    with app.app_context():
+        db = get_db()
+        built = []
+        monkeypatch.setattr(engine, "_write", lambda *args: built.append(args))
+        import_id = run_import(db, csv_bytes(SERVICES + MORE))
+        assert_index_matches(db)
+        importer.apply_edits(
+            db, {"escale": {"nom": "Le Phare, accueil de jour"}}, user="t", label="f"
+        )
+        assert_index_matches(db)
+        importer.undo(db, import_id + 1)
+        importer.undo(db, import_id)
+        assert_index_matches(db)
+        assert not built  # every version came from the previous one
+        root = engine.folder(db)
+        assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # new, previous
+
+
+def test_a_restore_is_never_an_update():
+    from directory.imports.records import RESTORE_PREFIX
+    from directory.search.changes import RESTORE
+
+    assert RESTORE == RESTORE_PREFIX
