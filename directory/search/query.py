@@ -25,7 +25,7 @@ from .facets import facet_counts
 from .index import fetch_rows, get_index
 from .text import need_terms
 from .textquery import text_query
-from .textsearch import box, corrected_from, every, filters, top
+from .textsearch import box, corrected_from, every, filters, top, zone
 
 PARIS = hours.PARIS
 PARAMETERS = (
@@ -326,6 +326,9 @@ def search(
             restrictions.append(
                 box(engine.schema, place.latitude, place.longitude, query.rayon)
             )
+            if place.code_insee:
+                accepted = {place.code_insee, place.departement, "france"} - {None}
+                restrictions.append(zone(engine.schema, accepted))
     tri = query.tri
     if tri == "pertinence":
         tri = "distance" if query.place else "rang" if text else "nom"

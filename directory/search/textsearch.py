@@ -8,6 +8,7 @@ import math
 import numpy as np
 from tantivy import FieldType, Occur, Query
 
+from .engine import NO_ZONE
 from .textquery import EXACT_TIER
 
 KM_PER_DEGREE = 110.574  # of latitude (its minimum, at the equator)
@@ -77,6 +78,16 @@ def box(schema, latitude, longitude, rayon):
     placed = Query.boolean_query([(Occur.Must, c) for c in clauses])
     remote = Query.term_query(schema, "accueil", "a-distance")
     return Query.boolean_query([(Occur.Should, placed), (Occur.Should, remote)])
+
+
+def zone(schema, accepted):
+    """Services without eligibility zone, or whose zone names one of `accepted`."""
+    return Query.boolean_query(
+        [
+            (Occur.Should, Query.term_query(schema, "zone", NO_ZONE)),
+            (Occur.Should, Query.term_set_query(schema, "zone", sorted(accepted))),
+        ]
+    )
 
 
 def every(engine, text, restrictions=()):

@@ -14,6 +14,8 @@ from directory.search import engine
 from directory.search.hours import PARIS
 from directory.web.context import prepare_import
 
+from . import test_query
+
 HEADER = (
     "id,statut,nom,description,structure_id,structure_nom,besoins,publics,frais,"
     "frais_precisions,modalites_acces,code_postal,commune,latitude,longitude,date_maj"
@@ -331,3 +333,28 @@ def test_a_worker_opens_the_index_without_building_it(text_app, monkeypatch):
 
         monkeypatch.setattr(engine, "_write", no_build)
         assert engine.current(db).name == name
+
+
+@pytest.fixture
+def query_app(db_path):
+    """The app on the services of test_query (one has an eligibility zone)."""
+    app = create_app({"TESTING": True, "DATABASE": str(db_path)})
+    with app.app_context():
+        report = prepare_import(get_db(), test_query.fixture_csv(), "fixture.csv")
+        importer.apply(get_db(), report, user="test")
+    return app
+
+
+def test_text_with_a_place_keeps_the_eligibility_zone(query_app):
+    # « Aide réservée aux Aurillacois » sits in Saint-Flour, for Aurillac only.
+    client = query_app.test_client()
+
+    def found(**params):
+        response = client.get(
+            "/api/services", query_string={"q": "aurillacois", **params}
+        )
+        return [s["id"] for s in response.get_json()["services"]]
+
+    assert found() == ["reserve--aurillac"]
+    assert found(commune="Saint-Flour", rayon=30) == []
+    assert found(commune="Aurillac", rayon=80) == ["reserve--aurillac"]
