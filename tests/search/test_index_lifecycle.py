@@ -204,3 +204,26 @@ def test_a_restore_is_never_an_update():
     from directory.search.changes import RESTORE
 
     assert RESTORE == RESTORE_PREFIX
+
+
+def test_readers_use_the_previous_version_while_a_build_runs(app, monkeypatch):
+    from directory.db import connect
+
+    with app.app_context():
+        db = get_db()
+        before = (engine.folder(db) / "CURRENT").read_text()
+        path = db.conn.execute("pragma database_list").fetchone()[2]
+        seen = []
+
+        def another_worker_searches():
+            other = connect(path)  # committed data, index not switched yet
+            try:
+                assert engine.version(other) != before
+                seen.append(engine.current(other).name)
+            finally:
+                other.close()
+
+        monkeypatch.setattr(engine, "before_switch", another_worker_searches)
+        run_import(db, csv_bytes(SERVICES + MORE))
+        assert seen == [before]  # never a half-built index, never a wait
+        assert_index_matches(db)
