@@ -97,6 +97,8 @@ class Builder:
     def word(self, raw, last, fuzzy):
         """Clause of one typed word (None when it is only an elision)."""
         tokens = analysis.exact.analyze(raw)
+        if not tokens and last and len(raw) < analysis.MAX_TOKEN:
+            tokens = [analysis.fold(raw)]  # « l » being typed: a prefix still
         if not tokens:
             return None
         clauses = []
@@ -186,9 +188,11 @@ def text_query(engine, text, terms):
     """TextQuery of a user's text, or None when it has no word to look for."""
     found = parts(text or "")
     builder = Builder(engine, terms)
-    exact = builder.build(found, fuzzy=False)
-    if exact is None:
+    if not found:
         return None
+    exact = builder.build(found, fuzzy=False)
+    if exact is None:  # only elisions or words too long to be indexed
+        return TextQuery(Query.empty_query(), False, None)
     fuzzy = builder.build(found, fuzzy=True)
     if not any(builder.fixes.values()):
         return TextQuery(exact, False, None)

@@ -358,3 +358,9 @@ def test_text_with_a_place_keeps_the_eligibility_zone(query_app):
     assert found() == ["reserve--aurillac"]
     assert found(commune="Saint-Flour", rayon=30) == []
     assert found(commune="Aurillac", rayon=80) == ["reserve--aurillac"]
+
+
+def test_words_the_index_cannot_hold_find_nothing(find):
+    assert find("x" * 60) == []  # longer than any indexed word
+    assert "escale" in find("l")  # a word being typed: « l » is a prefix
+    assert len(find("*")) == 8  # no word at all: the text is ignored
