@@ -23,6 +23,7 @@ from . import hours
 from .engine import current
 from .facets import facet_counts
 from .index import fetch_rows, get_index
+from .lazy import Lazy
 from .text import need_terms
 from .textquery import text_query
 from .textsearch import box, corrected_from, every, filters, top, zone
@@ -209,7 +210,12 @@ def _one_of(communes, name):
 
 
 def parse_params(args, *, gazetteer, besoins):
-    """Validate query-string values (a MultiDict or a dict) into a Query."""
+    """Validate query-string values (a MultiDict or a dict) into a Query.
+
+    `gazetteer` may be a function returning it: it is then loaded only for a
+    commune or a position (a worker's first text search need not load it)."""
+    if callable(gazetteer):
+        gazetteer = Lazy(gazetteer)
     get = {name: _values(args, name) for name in PARAMETERS}
     query = Query()
     if get["q"]:

@@ -45,7 +45,8 @@ def run_search(args, *, paginate=True):
     """Parse the query string and search; ParamError propagates."""
     db = get_db()
     besoins = get_besoins(db)
-    query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+    gazetteer = lambda: get_gazetteer(db)  # noqa: E731 - loaded only for a place
+    query = parse_params(args, gazetteer=gazetteer, besoins=besoins)
     return search(
         db, query, besoin_slugs=list(besoins.labels), now=clock(), paginate=paginate
     )

@@ -364,3 +364,18 @@ def test_words_the_index_cannot_hold_find_nothing(find):
     assert find("x" * 60) == []  # longer than any indexed word
     assert "escale" in find("l")  # a word being typed: « l » is a prefix
     assert len(find("*")) == 8  # no word at all: the text is ignored
+
+
+def test_a_text_search_never_loads_the_gazetteer(text_app, monkeypatch):
+    # A fresh worker's first text search stays cheap: the 34 902 communes are
+    # read only for a search around a place.
+    from directory.web import api
+
+    loads = []
+    real = api.get_gazetteer
+    monkeypatch.setattr(api, "get_gazetteer", lambda db: loads.append(1) or real(db))
+    client = text_app.test_client()
+    assert client.get("/api/services?q=tricot").status_code == 200
+    assert loads == []
+    assert client.get("/api/services?q=tricot&commune=Murat").status_code == 200
+    assert loads == [1]
