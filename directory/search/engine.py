@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -149,6 +150,11 @@ class Engine:
         self.lexicon_schema = self.lexicon.schema
         texts = json.loads((path / "besoins.json").read_text(encoding="utf-8"))
         self.need_texts = texts
+        # Every match of a text around a place, by (text, place): the map and
+        # the list ask the same again; see textsearch.every. Bounded in bytes.
+        self.matches = OrderedDict()
+        self.matches_bytes = 0
+        self.matches_lock = threading.Lock()
         # Per need, the exact and the stemmed words of its label and synonyms.
         self.need_words = {
             slug: (set(analysis.exact.analyze(text)), set(analysis.stem.analyze(text)))

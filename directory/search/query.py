@@ -339,7 +339,11 @@ def search(
     if tri == "pertinence":
         tri = "distance" if query.place else "rang" if text else "nom"
     if text:
-        rowids, scores = every(engine, text, restrictions)
+        where = None
+        if query.place:
+            place = query.place
+            where = (place.latitude, place.longitude, query.rayon, place.code_insee)
+        rowids, scores = every(engine, text, restrictions, key=(query.q, where))
         positions, scores = index.positions(rowids, scores)
         rank = np.full(len(mask), -np.inf)
         rank[positions] = scores

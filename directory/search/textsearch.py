@@ -14,6 +14,7 @@ from .textquery import EXACT_TIER
 KM_PER_DEGREE = 110.574  # of latitude (its minimum, at the equator)
 KM_PER_DEGREE_LON = 111.320  # of longitude at the equator
 MARGIN = 1.02  # the box is a little larger than the radius: never too small
+CACHE_BYTES = 32 * 1024 * 1024  # matches kept per index version
 
 
 def _filter(query):
@@ -90,8 +91,30 @@ def zone(schema, accepted):
     )
 
 
-def every(engine, text, restrictions=()):
-    """(rowids, scores) as numpy arrays of every match of a text query."""
+def every(engine, text, restrictions=(), key=None):
+    """(rowids, scores) as numpy arrays of every match of a text query; with a
+    `key` naming the text and restrictions, kept in the engine's bounded cache
+    (the arrays are shared: never change them in place)."""
+    if key is None:
+        return _every(engine, text, restrictions)
+    with engine.matches_lock:
+        hit = engine.matches.get(key)
+        if hit is not None:
+            engine.matches.move_to_end(key)
+            return hit
+    hit = _every(engine, text, restrictions)
+    size = hit[0].nbytes + hit[1].nbytes
+    with engine.matches_lock:
+        if key not in engine.matches:
+            engine.matches[key] = hit
+            engine.matches_bytes += size
+        while engine.matches_bytes > CACHE_BYTES and len(engine.matches) > 1:
+            _, old = engine.matches.popitem(last=False)
+            engine.matches_bytes -= old[0].nbytes + old[1].nbytes
+    return hit
+
+
+def _every(engine, text, restrictions):
     searcher = engine.searcher()
     combined = text.query
     if restrictions:

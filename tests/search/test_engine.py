@@ -379,3 +379,36 @@ def test_a_text_search_never_loads_the_gazetteer(text_app, monkeypatch):
     assert loads == []
     assert client.get("/api/services?q=tricot&commune=Murat").status_code == 200
     assert loads == [1]
+
+
+def test_matches_around_a_place_are_kept_per_index_version(find, monkeypatch):
+    """The list and the map ask the same text around the same place again:
+    the engine is asked once; another radius or text is another question."""
+    from directory.search import textsearch
+
+    calls = []
+    original = textsearch._every
+
+    def counted(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(textsearch, "_every", counted)
+    first = find("secours", commune="Saint-Flour", rayon=30)
+    assert find("secours", commune="Saint-Flour", rayon=30) == first
+    assert first == ["epicerie", "colis"]
+    assert len(calls) == 1
+    assert find("secours", commune="Saint-Flour", rayon=5) == ["epicerie"]
+    find("solidaire", commune="Saint-Flour", rayon=30)
+    assert len(calls) == 3
+
+
+def test_the_matches_cache_is_bounded(find, monkeypatch):
+    from directory.search import textsearch
+
+    monkeypatch.setattr(textsearch, "CACHE_BYTES", 1)  # keeps only the last one
+    monkeypatch.setattr(engine, "_opened", {})  # this test's engine only
+    find("secours", commune="Saint-Flour", rayon=30)
+    find("solidaire", commune="Saint-Flour", rayon=30)
+    (opened,) = engine._opened.values()
+    assert len(opened.matches) == 1
