@@ -175,7 +175,6 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         table: db.execute(f"select count(*) from [{table}]").fetchone()[0]
         for table in (
             "services",
-            "services_fts",
             "service_besoins",
             "structures",
             "changes",
@@ -493,8 +492,7 @@ def results(rows, size_mb, engines, baselines, traced=False):
         Result(
             NAME,
             "engine: rows written",
-            f"services {fmt_int(counts['services'])}, FTS "
-            f"{fmt_int(counts['services_fts'])}, service_besoins "
+            f"services {fmt_int(counts['services'])}, service_besoins "
             f"{fmt_int(counts['service_besoins'])}, audit "
             f"{fmt_int(counts['changes'])}",
         ),

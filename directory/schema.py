@@ -327,6 +327,16 @@ def m009_doublon_de_index(db):
     db["services"].create_index(["doublon_de"], if_not_exists=True)
 
 
+@migrations()
+def m010_drop_fts(db):
+    """The search reads the Tantivy index (search/engine.py) since issue 12:
+    SQLite's FTS5 copy of the texts, its triggers and its bulk fill on every
+    import go (a third of the database file, a second of a 100 000-row import)."""
+    for trigger in ("services_ai", "services_au", "services_ad"):
+        db.execute(f"drop trigger if exists {trigger}")
+    db.execute("drop table if exists services_fts")
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

@@ -11,7 +11,7 @@ from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import log_entry, writing
-from ..schema import FTS_COLUMNS, PROVENANCE_COLUMNS
+from ..schema import PROVENANCE_COLUMNS
 from ..search.engine import after_commit
 from .records import (
     CHUNK,
@@ -26,7 +26,7 @@ INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
 # A partner's file has no provenance: its rows leave those last columns NULL.
 PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
 PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
-BULK = 500  # from this many new services, fill the FTS index in one statement
+BULK = 500  # from this many new services, consider rebuilding the indexes
 SOURCE = "datainclusion"  # imports.genre of an external source's import
 # imports.genre of the admin taking a source's value in a conflict: the field
 # belongs to the source again (module `conflicts`).
@@ -205,12 +205,11 @@ def apply_edits(db, edits, *, user, label, genre=None):
 
 
 def insert_services(db, records, stamp, *, provenance=True):
-    """Insert new services. For many, fill the FTS index in one statement instead
-    of one trigger call per row, and when they outnumber the existing rows,
-    rebuild the secondary indexes once at the end.
+    """Insert new services. When many outnumber the existing rows, rebuild the
+    secondary indexes once at the end instead of growing them row by row.
 
-    Triggers and indexes are dropped and re-created inside the caller's
-    transaction (SQLite DDL is transactional): a crash restores them too.
+    The indexes are dropped and re-created inside the caller's transaction
+    (SQLite DDL is transactional): a crash restores them too.
     """
     if not records:
         return
@@ -228,28 +227,20 @@ def insert_services(db, records, stamp, *, provenance=True):
     if len(records) < BULK:
         conn.executemany(sql, rows)
         return
-    before, existing = conn.execute(
-        "select coalesce(max(rowid), 0), count(*) from services"
-    ).fetchone()
-    saved = conn.execute(
-        "select type, name, sql from sqlite_master where tbl_name = 'services'"
-        " and sql is not null and (name = 'services_ai' or (type = 'index'"
-        " and :rebuild))",
-        {"rebuild": len(records) >= existing},
-    ).fetchall()
-    for kind, name, _ in saved:
-        conn.execute(f"drop {kind} [{name}]")
+    existing = conn.execute("select count(*) from services").fetchone()[0]
+    saved = []
+    if len(records) >= existing:
+        saved = conn.execute(
+            "select name, sql from sqlite_master where tbl_name = 'services'"
+            " and type = 'index' and sql is not null"
+        ).fetchall()
+    for name, _ in saved:
+        conn.execute(f"drop index [{name}]")
     # A bigger page cache spares rewriting b-tree pages to the WAL many times.
     cache = conn.execute("pragma cache_size").fetchone()[0]
     conn.execute("pragma cache_size = -16384")
     conn.executemany(sql, rows)
-    columns = ", ".join(FTS_COLUMNS)
-    conn.execute(
-        f"insert into services_fts (rowid, {columns}) "
-        f"select rowid, {columns} from services where rowid > ?",
-        [before],
-    )
-    for _, _, create in saved:
+    for _, create in saved:
         conn.execute(create)
     conn.execute(f"pragma cache_size = {int(cache)}")
 

@@ -118,7 +118,7 @@ def test_undo_of_first_import_empties_database(db, import_bytes):
     report = import_bytes(SEED)
     importer.undo(db, report.import_id)
     assert snapshot(db) == before
-    assert list(db.query("select count(*) n from services_fts"))[0]["n"] == 0
+    assert db["services"].count == 0
 
 
 def test_undo_refused_when_a_later_import_touched_the_same_services(db, import_bytes):
@@ -169,14 +169,6 @@ def test_partner_cannot_touch_other_structures(db, import_bytes, prepare):
         f"« {other['structure_id']} », vous ne pouvez pas le modifier."
     ]
     assert snapshot(db) == before
-
-
-def test_fts_follows_imports(db, import_bytes):
-    import_bytes(SEED)
-    hits = list(db["services"].search("epicerie", quote=True))
-    assert any("picerie" in h["nom"] for h in hits)
-    hits = list(db["services"].search("se nourrir", quote=True))
-    assert hits, "need labels are searchable"
 
 
 def big_file(n):

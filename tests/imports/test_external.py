@@ -66,20 +66,16 @@ def external(db, gazetteer, besoins):
 
 
 def everything(db):
-    """Every table but the import log, row by row, and the FTS index content."""
+    """Every table but the import log, row by row."""
     tables = [
         t
         for t in db.table_names()
-        if t not in ("imports", "changes")
-        and not t.startswith(("services_fts", "sqlite_"))
+        if t not in ("imports", "changes") and not t.startswith("sqlite_")
     ]
     found = {
         t: sorted(map(repr, db.execute(f"select * from [{t}]").fetchall()))
         for t in tables
     }
-    found["services_fts"] = sorted(
-        map(repr, db.execute("select rowid, * from services_fts").fetchall())
-    )
     return found
 
 
