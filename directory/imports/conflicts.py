@@ -10,8 +10,7 @@ created by someone else belongs to them as a whole.
 import json
 
 from ..catalogue.services import MULTI, PLACE_AND_ORIGIN
-from ..catalogue.times import now
-from ..catalogue.transactions import writing
+from ..catalogue.transactions import log_entry, writing
 from .apply import CONFLICT_PREFIX, SOURCE_GENRES, TAKEN, apply_edits
 from .records import CHUNK, ImportRefused
 
@@ -176,25 +175,13 @@ def resolve(db, conflict_id, *, take_source, user):
                 genre=TAKEN,
             )
         if import_id is None:  # nothing to write on the service: log the decision
-            import_id = (
-                db["imports"]
-                .insert(
-                    {
-                        "utilisateur": user,
-                        "fichier": f"conflit n°{conflict_id} : correction gardée"
-                        if not take_source
-                        else f"conflit n°{conflict_id} : valeur de la source",
-                        "cree_le": now(),
-                        "lignes": 0,
-                        "nouveaux": 0,
-                        "modifies": 0,
-                        "inchanges": 0,
-                        "fermes": 0,
-                        "statut": "applique",
-                        "genre": "conflit",
-                    }
-                )
-                .last_pk
+            decided = "valeur de la source" if take_source else "correction gardée"
+            import_id = log_entry(
+                db,
+                user=user,
+                label=f"conflit n°{conflict_id} : {decided}",
+                lines=0,
+                genre="conflit",
             )
         db["changes"].insert(
             {

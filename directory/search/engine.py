@@ -26,6 +26,7 @@ import tantivy
 from ..catalogue.services import MULTI
 from . import analysis, changes
 from .analysis import EXACT, STEM, register
+from .hours import data_version
 from .lexicon import build_lexicon
 
 FORMAT = "2"  # bump when the schema or the analysis changes: forces a rebuild
@@ -94,9 +95,7 @@ def version(db):
     birth = db.conn.execute(
         "select min(applied_at) from _sqlite_migrations"
     ).fetchone()[0]
-    top, undone = db.conn.execute(
-        "select coalesce(max(id), 0), coalesce(sum(statut = 'annule'), 0) from imports"
-    ).fetchone()
+    top, undone = data_version(db).split(".")  # the journal, as the columns read it
     needs = hashlib.sha1(
         json.dumps(sorted(need_texts(db).items())).encode()
     ).hexdigest()

@@ -166,14 +166,15 @@ def get_index(db, besoin_slugs):
     return index
 
 
-def fetch_rows(db, rowids):
-    """Service rows for these rowids, in the same order."""
+def fetch_rows(db, rowids, columns="*"):
+    """Service rows (these columns) for these rowids, in the same order."""
     found = {}
     for start in range(0, len(rowids), 500):
         chunk = rowids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         cursor = db.conn.execute(
-            f"select rowid as _rowid, * from services where rowid in ({marks})", chunk
+            f"select rowid as _rowid, {columns} from services where rowid in ({marks})",
+            chunk,
         )
         columns = [d[0] for d in cursor.description]
         for values in cursor:

@@ -13,6 +13,7 @@ from flask import jsonify, url_for
 
 from ..db import get_db
 from ..search.clusters import MAX_ZOOM, MIN_ZOOM, grid, in_bbox, view_for
+from ..search.index import fetch_rows
 from ..search.query import ParamError, parse_integer, parse_params
 from ..search.query import search as run_query
 from .context import clock, get_besoins, get_gazetteer
@@ -24,7 +25,7 @@ NOMINAL_PX = (1000, 600)
 FIRST_MAX_ZOOM = 13
 TRIMMED_ABOVE = 1_000  # past this many, the first view leaves out 0.1 % strays
 DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
-POINT_COLUMNS = "rowid, id, nom, commune, besoins, latitude, longitude"
+POINT_COLUMNS = "id, nom, commune, besoins, latitude, longitude"
 
 
 def parse_view(args):
@@ -79,26 +80,6 @@ def first_view(result):
     )
 
 
-def _point_rows(db, rowids):
-    """Rows (id, nom, commune, besoins, latitude, longitude) in rowid order given."""
-    found = {}
-    for start in range(0, len(rowids), 500):
-        chunk = rowids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        cursor = db.conn.execute(
-            f"select {POINT_COLUMNS} from services where rowid in ({marks})", chunk
-        )
-        for rowid, *values in cursor:
-            found[rowid] = dict(
-                zip(
-                    ("id", "nom", "commune", "besoins", "latitude", "longitude"),
-                    values,
-                    strict=True,
-                )
-            )
-    return [found[r] for r in rowids if r in found]
-
-
 def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
     """{"grappes": clusters, "services": lone services, "dans_la_vue": count}
     for the matches of `result` (a search with selection=True) inside bbox."""
@@ -124,7 +105,7 @@ def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
     rowids = index.rowid[positions[found.points]].tolist()
     return {
         "grappes": cells,
-        "services": rows_for_map(_point_rows(db, rowids), slugs),
+        "services": rows_for_map(fetch_rows(db, rowids, POINT_COLUMNS), slugs),
         "dans_la_vue": int(len(positions)),
     }
 

@@ -120,14 +120,7 @@ class ProposalForm(FlaskForm):
 
 def recent_count(db, address_hash, now):
     """Proposals sent from this hash during the hour before `now`."""
-    row = next(
-        db.query(
-            "select count(*) as n from propositions"
-            " where adresse_ip_hash = ? and cree_le > ?",
-            [address_hash, stamp(now - WINDOW)],
-        )
-    )
-    return row["n"]
+    return reports.sent_since(db, "propositions", address_hash, stamp(now - WINDOW))
 
 
 def store(db, form, address_hash, now):

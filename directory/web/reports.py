@@ -27,16 +27,18 @@ def _stamp(moment):
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def sent_since(db, table, address_hash, since):
+    """Rows of `table` (reports, proposals) sent from this hash after `since`,
+    a time in that table's stored form."""
+    return db.execute(
+        f"select count(*) from [{table}] where adresse_ip_hash = ? and cree_le > ?",
+        [address_hash, since],
+    ).fetchone()[0]
+
+
 def recent_count(db, address_hash, now):
     """Number of reports from this hash during the hour before `now`."""
-    row = next(
-        db.query(
-            "select count(*) as n from signalements"
-            " where adresse_ip_hash = ? and cree_le > ?",
-            [address_hash, _stamp(now - WINDOW)],
-        )
-    )
-    return row["n"]
+    return sent_since(db, "signalements", address_hash, _stamp(now - WINDOW))
 
 
 def is_limited(db, address_hash, now, limit=MAX_PER_HOUR):
