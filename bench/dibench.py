@@ -28,14 +28,19 @@ import argparse
 import csv
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from . import DATA, ROOT, Result, fmt_int
-from .importbench import init_database, median_run, peak_rss_mb, phase_engine
+from . import DATA, Result, fmt_int
+from .importbench import (
+    child_phase,
+    fresh,
+    init_database,
+    median_run,
+    peak_rss_mb,
+    phase_engine,
+)
 
 NAME = "datainclusion"
 TARGET_RATIO = 2.0
@@ -232,34 +237,15 @@ def phase_datainclusion(structures_path, services_path, db_path):
 
 
 def run_phase(phase, db_path, out_path, paths):
-    command = [
-        sys.executable,
-        "-m",
-        "bench.dibench",
-        "--phase",
-        phase,
-        "--db",
-        str(db_path),
-        "--out",
-        str(out_path),
-        "--structures",
-        str(paths["structures"]),
-        "--services",
-        str(paths["services"]),
-        "--csv",
-        str(paths["csv"]),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(command, cwd=ROOT, env=env)
-    if done.returncode:
-        raise SystemExit(f"bench: the {phase} phase failed (exit {done.returncode})")
-    return json.loads(Path(out_path).read_text())
+    options = []
+    for name in ("structures", "services", "csv"):
+        options += [f"--{name}", str(paths[name])]
+    return child_phase("bench.dibench", phase, db_path, out_path, *options)
 
 
 def _fresh(path):
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    init_database(path)
+    """A new init-db'd database at `path` (nothing left of an earlier run)."""
+    init_database(fresh(path))
     return path
 
 

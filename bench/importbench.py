@@ -320,27 +320,23 @@ def tree_mb(paths):
     return total / 1e6
 
 
-def run_phase(phase, csv_path, db_path, out_path, *options):
-    """Run one phase in a child Python process; return its JSON measures."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.importbench",
-        "--phase",
-        phase,
-        "--csv",
-        str(csv_path),
-        "--db",
-        str(db_path),
-        "--out",
-        str(out_path),
-        *options,
-    ]
+def child_phase(module, phase, db_path, out_path, *options):
+    """Run `python -m <module> --phase <phase> --db … --out …` in a child
+    process (its own peak memory); return the JSON measures it wrote."""
+    command = [sys.executable, "-m", module, "--phase", phase]
+    command += ["--db", str(db_path), "--out", str(out_path), *options]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command, cwd=ROOT, env=env)
     if done.returncode:
         raise SystemExit(f"bench: the {phase} phase failed (exit {done.returncode})")
     return json.loads(Path(out_path).read_text())
+
+
+def run_phase(phase, csv_path, db_path, out_path, *options):
+    """Run one phase of this benchmark in a child Python process."""
+    return child_phase(
+        "bench.importbench", phase, db_path, out_path, "--csv", str(csv_path), *options
+    )
 
 
 def add_arguments(parser):
