@@ -176,9 +176,9 @@ def fetch_rows(db, rowids, columns="*"):
             f"select rowid as _rowid, {columns} from services where rowid in ({marks})",
             chunk,
         )
-        columns = [d[0] for d in cursor.description]
+        names = [d[0] for d in cursor.description]
         for values in cursor:
-            row = dict(zip(columns, values, strict=True))
+            row = dict(zip(names, values, strict=True))
             found[row.pop("_rowid")] = row
     # A row deleted since the index was built (read while another process
     # rebuilds it) is left out.

@@ -81,6 +81,23 @@ class MapParts:
     legend: list = field(default_factory=list)  # [(slug, libelle, couleur)]
 
 
+def map_needs(db):
+    """The needs in display order (slug, libelle, description, couleur, ordre,
+    thematique_defaut) for a map page, colours checked (only #rrggbb goes into
+    the page's <style>); unlike the home page, no count of services: that
+    would read every service on every request."""
+    rows = list(
+        db.query(
+            "select slug, libelle, description, couleur, ordre, thematique_defaut"
+            " from besoins order by ordre"
+        )
+    )
+    for row in rows:
+        if not COLOUR.fullmatch(row["couleur"] or ""):
+            row["couleur"] = DEFAULT_COLOUR
+    return rows
+
+
 def safe_json(value):
     """Compact JSON that can sit inside a <script> element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))

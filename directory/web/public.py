@@ -25,7 +25,7 @@ from . import clusters as map_clusters
 from . import fiche, propose, reports
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
-from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map
+from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map, map_needs
 from .present import summary
 from .results import absent_needs, distance_text, facet_labels
 from .security import csp_nonce
@@ -182,9 +182,10 @@ def map_for(rows, besoins, css_class="carte", zoom=13, clusters=None):
     )
 
 
-def page_context(db, args):
-    """What the search and map pages share."""
-    besoins = besoins_with_counts(db)
+def page_context(db, args, besoins=None):
+    """What the search and map pages share (`besoins`: the needs, when the
+    page shows no count of services per need)."""
+    besoins = besoins_with_counts(db) if besoins is None else besoins
     return {
         "args": args,
         "besoins": besoins,
@@ -256,7 +257,7 @@ def carte():
     alternative, page by page."""
     db = get_db()
     args = page_args()
-    context = page_context(db, args)
+    context = page_context(db, args, map_needs(db))
     try:
         besoins = get_besoins(db)
         query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)

@@ -1,0 +1,194 @@
+"""/carte with many services: what a request costs does not grow with the
+directory, the clusters count exactly what SQL counts, the list paginates."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import sqlite_utils
+from conftest import copy_db
+
+import directory.db
+from directory import create_app
+from directory.catalogue.services import MULTI
+from directory.search import clusters
+
+DATA_BLOCK = re.compile(
+    r'<script type="application/json" id="donnees-[^"]+">(.*?)</script>', re.S
+)
+WORLD = "-180,-90,180,90"
+NEEDS = ["alimentation", "logement", "sante", "acces-aux-droits"]
+
+
+def payload_of(html):
+    (block,) = DATA_BLOCK.findall(html)
+    return json.loads(block)
+
+
+def drawn(data):
+    return len(data["services"]) + sum(cell[2] for cell in data["grappes"])
+
+
+def add_services(path, count, seed=5):
+    """`count` services scattered over France, with their needs in
+    service_besoins as an import writes them; some closed, some duplicates,
+    some without a position, fees and needs varied."""
+    db = sqlite_utils.Database(path)
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(42.5, 50.9, count), rng.uniform(-4.6, 7.9, count)
+    rows, needs = [], []
+    for i in range(count):
+        chosen = [NEEDS[i % 4]] + ([NEEDS[(i // 4) % 4]] if i % 3 == 0 else [])
+        chosen = list(dict.fromkeys(chosen))
+        placed = i % 17 != 0
+        rows.append(
+            {
+                "id": f"genere-{i}",
+                "statut": "ferme" if i % 23 == 0 else "actif",
+                "doublon_de": "genere-1" if i % 29 == 0 and i > 1 else None,
+                "nom": f"Service généré {i:06d}",
+                "structure_id": "genere",
+                "besoins": MULTI.join(chosen),
+                "frais": "gratuit" if i % 2 else "payant",
+                "commune": "Quelque part",
+                "latitude": round(float(lat[i]), 5) if placed else None,
+                "longitude": round(float(lon[i]), 5) if placed else None,
+            }
+        )
+        needs += [{"service_id": f"genere-{i}", "besoin": b} for b in chosen]
+    with db.conn:
+        db["services"].insert_all(rows, batch_size=5_000)
+        db["service_besoins"].insert_all(needs, batch_size=5_000)
+    db.close()
+
+
+def app_with(seeded_db_path, tmp_path, count, name="t.db"):
+    path = copy_db(seeded_db_path, tmp_path, name)
+    add_services(path, count)
+    return create_app({"TESTING": True, "DATABASE": str(path)}), path
+
+
+def sqlite_steps(monkeypatch, client, path):
+    """SQLite virtual-machine steps (in thousands) of one request: a measure
+    of the rows it reads, independent of the machine's speed."""
+    steps = [0]
+    connect = directory.db.connect
+
+    def counting(*args, **kwargs):
+        db = connect(*args, **kwargs)
+
+        def step():
+            steps[0] += 1
+            return 0
+
+        db.conn.set_progress_handler(step, 1_000)
+        return db
+
+    with monkeypatch.context() as patch:
+        patch.setattr(directory.db, "connect", counting)
+        assert client.get(path).status_code == 200
+    return steps[0]
+
+
+@pytest.mark.parametrize("path", ["/carte", "/carte?besoin=alimentation&page=3"])
+def test_a_map_request_reads_no_more_rows_for_a_bigger_directory(
+    seeded_db_path, tmp_path, monkeypatch, path
+):
+    monkeypatch.setattr(clusters, "MAX_ITEMS", 40)  # lone services read: bounded
+    steps = []
+    for count in (2_000, 20_000):
+        app, _ = app_with(seeded_db_path, tmp_path, count, f"{count}.db")
+        client = app.test_client()
+        client.get(path)  # the worker's columns, built once per data version
+        steps.append(sqlite_steps(monkeypatch, client, path))
+    small, big = steps
+    # Ten times the services: the same work, give or take the page's rows
+    # (counting the services per need would read them all: ×10).
+    assert big <= small * 1.2 + 20, steps
+
+
+FILTERS = [
+    {},
+    {"besoin": "alimentation"},
+    {"besoin": ["logement", "sante"]},
+    {"frais": "gratuit"},
+    {"besoin": "acces-aux-droits", "frais": "payant"},
+]
+
+
+def sql_count(path, params, bbox=None):
+    """Placed, open, shown (not a duplicate) services matching these filters
+    (and inside bbox = west, south, east, north), counted by SQL."""
+    where = [
+        "statut != 'ferme'",
+        "doublon_de is null",
+        "latitude is not null",
+        "longitude is not null",
+    ]
+    values = []
+    besoins = params.get("besoin", [])
+    besoins = [besoins] if isinstance(besoins, str) else besoins
+    if besoins:
+        marks = ",".join("?" * len(besoins))
+        where.append(
+            f"id in (select service_id from service_besoins where besoin in ({marks}))"
+        )
+        values += besoins
+    if "frais" in params:
+        where.append("frais = ?")
+        values.append(params["frais"])
+    if bbox:
+        west, south, east, north = bbox
+        where.append("latitude between ? and ? and longitude between ? and ?")
+        values += [south, north, west, east]
+    db = sqlite_utils.Database(path)
+    try:
+        sql = f"select count(*) from services where {' and '.join(where)}"
+        return db.execute(sql, values).fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("params", FILTERS, ids=lambda p: json.dumps(p))
+def test_clusters_count_what_sql_counts(seeded_db_path, tmp_path, params):
+    app, path = app_with(seeded_db_path, tmp_path, 6_000)
+    client = app.test_client()
+    expected = sql_count(path, params)
+    assert expected > 100
+    for zoom in ("3", "6", "9", "12"):
+        body = client.get(
+            "/carte/grappes.json", query_string={**params, "bbox": WORLD, "zoom": zoom}
+        ).get_json()
+        assert drawn(body) == body["dans_la_vue"] == expected, zoom
+        assert len(body["grappes"]) + len(body["services"]) <= clusters.MAX_ITEMS
+    # A view of the west of France holds what SQL counts inside it.
+    west = (-4.6, 42.0, 1.65, 51.0)
+    body = client.get(
+        "/carte/grappes.json",
+        query_string={**params, "bbox": ",".join(map(str, west)), "zoom": "7"},
+    ).get_json()
+    inside = sql_count(path, params, west)
+    assert 0 < inside < expected
+    assert drawn(body) == body["dans_la_vue"] == inside
+
+
+def test_the_list_below_the_map_is_one_page_of_many(seeded_db_path, tmp_path):
+    app, _ = app_with(seeded_db_path, tmp_path, 3_000)
+    client = app.test_client()
+    html = client.get("/carte?besoin=logement").get_data(as_text=True)
+    total = int(re.search(r'<p class="compte" role="status">(\d+) services', html)[1])
+    assert total > 500
+    per_page = 20  # public.LIST_ON_MAP
+    last = -(-total // per_page)
+    assert f"page 1 sur {last}" in html
+    first = re.findall(r'<li class="resultat[^"]*"', html)
+    assert len(first) == per_page
+    html = client.get(f"/carte?besoin=logement&page={last}").get_data(as_text=True)
+    assert (
+        len(re.findall(r'<li class="resultat[^"]*"', html))
+        == total - (last - 1) * per_page
+    )
+    assert f"page {last} sur {last}" in html
+    # The map still accounts for every placed match, whatever the page.
+    assert drawn(payload_of(html)) <= total
