@@ -5,7 +5,9 @@ database, one directory per data version, switched atomically.
 database) the index matching the database; `refresh(db)` is called after a
 write commits. Builds stream rows from SQLite in one read snapshot into a new
 directory, then rename it and replace the `CURRENT` pointer file: a reader
-never sees a half-built index. No Flask imports.
+never sees a half-built index. Each version also holds the columns of
+the services (module `columns`), written in the same pass over the rows and
+memory-mapped by the workers. No Flask imports.
 """
 
 import fcntl
@@ -23,53 +25,33 @@ from pathlib import Path
 
 import tantivy
 
-from ..catalogue.services import MULTI
-from . import analysis, changes
-from .analysis import EXACT, STEM, register
+from . import analysis, changes, columns
+from .analysis import register
+from .documents import (  # noqa: F401 (the index's fields, used by the queries)
+    BOOSTS,
+    COLUMNS,
+    EXACT_FIELD,
+    NO_ZONE,
+    RAW_FIELDS,
+    SHOWN,
+    TEXTS,
+    Documents,
+    need_slugs,
+    need_texts,
+    schema,
+)
 from .hours import data_version
-from .lexicon import build_lexicon
+from .lexicon import build_lexicon, update_lexicon
 
-FORMAT = "2"  # bump when the schema or the analysis changes: forces a rebuild
+FORMAT = "3"  # bump when the schema or the analysis changes: forces a rebuild
 HEAP = 64_000_000  # the writer's memory budget, whatever the number of rows
 THREADS = 2  # indexing threads (the machine has two cores)
 BATCH = 2000  # rows read from SQLite at a time
 UPDATE_MAX = 20_000  # changed services an update handles; more: a full build
-# Text fields analysed with the French stemmer, and their ranking weight. The
-# words of a service's needs (labels, synonyms) are not copied into every
-# document: a word found in them matches the need's services (`needs_of`).
-BOOSTS = {
-    "nom": 10.0,
-    "structure": 4.0,
-    "commune": 3.0,
-    "description": 1.0,
-}
-EXACT_FIELD = "mots"  # every text, folded but not stemmed: prefixes, typos
-RAW_FIELDS = ("besoin", "public", "frais", "modalite", "zone", "accueil")
-NO_ZONE = "*"  # zone term of a service without eligibility zone
-SHOWN = "statut is not 'ferme' and doublon_de is null"
-COLUMNS = (
-    "rowid, id, nom, description, structure_nom, commune, besoins, publics,"
-    " frais, modalites_acces, zone_eligibilite, modes_accueil, latitude, longitude"
-)
-
 logger = logging.getLogger(__name__)
 _opened = {}  # index folder -> Engine
+_versions = {}  # (database, journal) -> version name: see `_wanted`
 _lock = threading.Lock()
-
-
-def schema():
-    """The index schema (one document per shown service)."""
-    builder = tantivy.SchemaBuilder()
-    builder.add_integer_field("rowid", stored=True, indexed=True, fast=True)
-    builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    for name in BOOSTS:
-        builder.add_text_field(name, stored=True, tokenizer_name=STEM)
-    builder.add_text_field(EXACT_FIELD, tokenizer_name=EXACT, index_option="freq")
-    for name in RAW_FIELDS:
-        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
-    builder.add_float_field("lat", indexed=True, fast=True)
-    builder.add_float_field("lon", indexed=True, fast=True)
-    return builder.build()
 
 
 def folder(db):
@@ -78,14 +60,6 @@ def folder(db):
     if not path:  # an in-memory database: a private temporary folder
         path = Path(tempfile.gettempdir()) / f"annuaire-{os.getpid()}-{id(db.conn)}"
     return Path(f"{path}.index")
-
-
-def need_texts(db):
-    """Need slug → its label and synonyms (indexed with the service's text)."""
-    return {
-        row["slug"]: f"{row['libelle']} {row['synonymes'] or ''}".strip()
-        for row in db.query("select slug, libelle, synonymes from besoins")
-    }
 
 
 def version(db):
@@ -103,43 +77,12 @@ def version(db):
     return f"v{FORMAT}-{birth[:10]}-{top}-{undone}-{needs[:10]}"
 
 
-def _split(cell):
-    return [v for v in (cell or "").split(MULTI) if v]
-
-
-def document(row, needs=None):
-    """The JSON document of one service row (in COLUMNS order)."""
-    (rowid, sid, nom, description, structure, commune, besoins, publics) = row[:8]
-    frais, modalites, zone, accueil, latitude, longitude = row[8:]
-    slugs = _split(besoins)
-    texts = {
-        "nom": nom or "",
-        "structure": structure or "",
-        "commune": commune or "",
-        "description": description or "",
-    }
-    doc = {
-        "rowid": rowid,
-        "id": sid,
-        **texts,
-        EXACT_FIELD: "\n".join(texts.values()),
-        "besoin": slugs,
-        "public": _split(publics),
-        "frais": [frais] if frais else [],
-        "modalite": _split(modalites),
-        "zone": _split(zone) or [NO_ZONE],
-        "accueil": _split(accueil),
-    }
-    if latitude is not None and longitude is not None:
-        doc["lat"], doc["lon"] = float(latitude), float(longitude)
-    return json.dumps(doc, ensure_ascii=False)
-
-
 class Engine:
     """An opened index version: its schema, searchers and typo lexicon."""
 
     def __init__(self, path, name):
-        self.name = name
+        self.name, self.path = name, path
+        self.columns = {}  # need slugs -> search.index.SearchIndex
         self.index = tantivy.Index.open(str(path / "main"))
         register(self.index)
         self.index.config_reader(reload_policy="Manual")
@@ -211,11 +154,32 @@ def _open(root, name):
     return engine
 
 
+def _wanted(db):
+    """(folder, version) of the database, the version computed again only
+    when the import journal, the database file or its birth changed (the
+    needs' words change with the database's migrations and seed only)."""
+    path = db.conn.execute("pragma database_list").fetchone()[2]
+    birth = db.conn.execute("select min(applied_at) from _sqlite_migrations")
+    key = (
+        path,
+        os.stat(path).st_ino if path else id(db.conn),
+        birth.fetchone()[0],
+        data_version(db),
+    )
+    name = _versions.get(key)
+    if name is None:
+        name = version(db)
+        if len(_versions) > 64:
+            _versions.clear()
+        _versions[key] = name
+    return folder(db), name
+
+
 def current(db):
     """The Engine matching the database now. When the index is behind (a
     process died between its commit and the switch), rebuild it first; while
     another process is rebuilding, answer from the previous version."""
-    root, wanted = folder(db), version(db)
+    root, wanted = _wanted(db)
     name = _read_current(root)
     if name == wanted:
         return _open(root, name)
@@ -230,11 +194,22 @@ def current(db):
 def refresh(db):
     """Bring the index up to the database's data version (after a commit);
     returns the version name. Waits for a build running elsewhere."""
-    root = folder(db)
-    if _read_current(root) == version(db):
-        return _read_current(root)
+    root, wanted = _wanted(db)
+    if _read_current(root) == wanted:
+        return wanted
     with _locked(root, blocking=True):
         return _build_locked(db, root)
+
+
+def rebuild(db):
+    """Build the current version again, whole (its files were found missing
+    or unreadable); returns its Engine."""
+    root = folder(db)
+    with _locked(root, blocking=True):
+        name = _build_locked(db, root, full=True)
+    with _lock:
+        _opened.pop(str(root / name), None)
+    return _open(root, name)
 
 
 def after_commit(db):
@@ -253,21 +228,23 @@ def after_commit(db):
 before_switch = None
 
 
-def _build_locked(db, root):
-    """Build the index of the database's current snapshot (lock held)."""
+def _build_locked(db, root, full=False):
+    """Build the index of the database's current snapshot (lock held); with
+    `full`, never from the previous version, even the same one."""
     conn = db.conn
     own = not conn.in_transaction
     if own:
         conn.execute("begin")  # one read snapshot for the version and the rows
     try:
         name = version(db)
-        if _read_current(root) == name and (root / name).is_dir():
+        done = root / name / columns.FOLDER / columns.VALUES
+        if not full and _read_current(root) == name and done.is_file():
             return name
         for stale in root.glob("tmp-*"):  # left by a process that died
             shutil.rmtree(stale, ignore_errors=True)
         work = root / f"tmp-{uuid.uuid4().hex}"
         previous = _read_current(root)
-        ids = _changed(db, root, previous, name)
+        ids = None if full else _changed(db, root, previous, name)
         if ids is None:
             _write(db, work)
         else:
@@ -294,17 +271,25 @@ def _build_locked(db, root):
 
 
 def _write(db, work):
-    """Stream the shown services into a new index at `work`, then its lexicon."""
+    """Stream the services into a new version at `work`: the shown ones into
+    the text index, every non-duplicate one into the columns, in the same
+    pass; then the lexicon."""
     (work / "main").mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(work / "main"), reuse=False)
     register(index)
     writer = index.writer(heap_size=HEAP, num_threads=THREADS)
     needs = need_texts(db)
     (work / "besoins.json").write_text(json.dumps(needs), encoding="utf-8")
-    cursor = db.conn.execute(f"select {COLUMNS} from services where {SHOWN}")
-    while rows := cursor.fetchmany(BATCH):
+    make, add, skip = Documents(), writer.add_json, columns.WIDTH
+
+    def each(rows):
         for row in rows:
-            writer.add_json(document(row, needs))
+            if row[1]:  # not closed: shown
+                add(make(row[skip:]))
+
+    columns.write(
+        db.conn, work / columns.FOLDER, need_slugs(db), extra=COLUMNS, each=each
+    )
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
@@ -329,7 +314,9 @@ def _changed(db, root, previous, name):
 
 def _update(db, previous, work, ids):
     """A new version = the previous one (files hard-linked: segments are never
-    rewritten) minus the documents of `ids`, plus their current rows."""
+    rewritten) minus the documents of `ids`, plus their current rows; the
+    lexicon gains their words; the columns are written again (a pass without
+    text, sorted by SQLite)."""
     for part in ("main", "lexique"):
         (work / part).mkdir(parents=True)
         for file in (previous / part).iterdir():
@@ -339,7 +326,7 @@ def _update(db, previous, work, ids):
     index = tantivy.Index.open(str(work / "main"))
     register(index)
     writer = index.writer(heap_size=HEAP // 2, num_threads=1)
-    needs = need_texts(db)
+    needs, make, texts = need_texts(db), Documents(), []
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         for sid in chunk:
@@ -348,9 +335,13 @@ def _update(db, previous, work, ids):
         for row in db.conn.execute(
             f"select {COLUMNS} from services where {SHOWN} and id in ({marks})", chunk
         ):
-            writer.add_json(document(row, needs))
+            writer.add_json(make(row))
+            texts.append(json.loads(row[0])[EXACT_FIELD])
     writer.commit()
     writer.wait_merging_threads()
+    index.reload()
+    update_lexicon(index.searcher(), EXACT_FIELD, work / "lexique", needs, texts)
+    columns.write(db.conn, work / columns.FOLDER, need_slugs(db))
 
 
 def documents(db):

@@ -1,94 +1,79 @@
-"""In-memory columns of the services for fast filtering, sorting and distances.
+"""The columns of the services for fast filtering, sorting and distances.
 
-Each process keeps one `SearchIndex` per database and data version (it is
-rebuilt after an import): a few numpy arrays of about 25 bytes per service.
+They are written once per index version by `search.engine` (module
+`columns`) and memory-mapped here: a process opens them (no row read, no
+Python object per service) and keeps one `SearchIndex` per index version.
 Filters are vectorised masks, distances one vectorised formula, and the page
 is then read from SQLite by rowid. No Flask imports.
 """
 
 import math
-import os
 import threading
 
 import numpy as np
 
 from ..catalogue.services import MULTI
-from ..catalogue.vocabulary import MODALITES, PUBLICS
-from . import hours
+from . import columns, engine, hours
+from .columns import MODALITE_BITS, PUBLIC_BITS
+
+__all__ = ["MODALITE_BITS", "PUBLIC_BITS", "SearchIndex", "fetch_rows", "get_index"]
 
 # WGS84 ellipsoid, for the local distance formula of `distances`.
 A_KM, E2 = 6378.137, 0.00669437999014
-PUBLIC_BITS = {slug: 1 << i for i, slug in enumerate(PUBLICS.labels)}
-MODALITE_BITS = {slug: 1 << i for i, slug in enumerate(MODALITES.labels)}
-COLUMNS = (
-    "rowid, statut, latitude, longitude, besoins, publics, frais,"
-    " modalites_acces, modes_accueil, zone_eligibilite, horaires, nom, id,"
-    " date_maj"
-)
-
-_indexes = {}  # (database file, data version) -> SearchIndex
 _lock = threading.Lock()
 
 
-def _bits(value, table):
-    bits = 0
-    for item in (value or "").split(MULTI):
-        bits |= table.get(item, 0)
-    return bits
+class Coded:
+    """A text column as small integer codes: `column == value` is a mask and
+    `column[mask]` a Coded again, as with an array of strings."""
+
+    __hash__ = None
+
+    def __init__(self, codes, values):
+        self.codes, self.values = codes, values
+
+    def __len__(self):
+        return len(self.codes)
+
+    def __getitem__(self, key):
+        return Coded(self.codes[key], self.values)
+
+    def __eq__(self, value):
+        wanted = [code for code, v in enumerate(self.values) if v == value]
+        return np.isin(self.codes, wanted)
+
+    def __ne__(self, value):
+        return ~(self == value)
+
+
+def _remap(bits, stored, slugs):
+    """Need bits numbered by `stored` slugs renumbered by `slugs`."""
+    out = np.zeros(len(bits), np.uint32)
+    where = {slug: i for i, slug in enumerate(slugs)}
+    for i, slug in enumerate(stored):
+        if slug in where:
+            out |= ((bits >> np.uint32(i)) & np.uint32(1)) << np.uint32(where[slug])
+    return out
 
 
 class SearchIndex:
-    """Columns of every service, aligned by position (0 … n-1)."""
+    """Columns of every service, aligned by position (0 … n-1), opened from
+    an index version's `colonnes/` folder (memory-mapped, read-only)."""
 
-    def __init__(self, db, besoin_slugs):
+    def __init__(self, path, besoin_slugs):
+        arrays, values = columns.load(path)
         self.besoin_bits = {slug: 1 << i for i, slug in enumerate(besoin_slugs)}
-        rows = db.conn.execute(
-            # One service per duplicate cluster: the others are never found.
-            f"select {COLUMNS} from services where doublon_de is null order by rowid"
-        ).fetchall()
-        n = len(rows)
-        self.rowid = np.fromiter((r[0] for r in rows), np.int64, n)
-        self.active = np.fromiter((r[1] != "ferme" for r in rows), bool, n)
-        self.placed = np.fromiter((r[2] is not None for r in rows), bool, n)
-        self.latitude = np.fromiter((r[2] or 0.0 for r in rows), np.float64, n)
-        self.longitude = np.fromiter((r[3] or 0.0 for r in rows), np.float64, n)
-        self.besoins = np.fromiter(
-            (_bits(r[4], self.besoin_bits) for r in rows), np.uint32, n
-        )
-        self.publics = np.fromiter(
-            (_bits(r[5], PUBLIC_BITS) for r in rows), np.uint32, n
-        )
-        self.frais = np.array([r[6] or "" for r in rows], dtype=object)
-        self.modalites = np.fromiter(
-            (_bits(r[7], MODALITE_BITS) for r in rows), np.uint8, n
-        )
-        self.remote = np.fromiter(("a-distance" in (r[8] or "") for r in rows), bool, n)
-        self.zone_values, self.zone = self._codes(r[9] for r in rows)
-        self.hours_values, self.hours = self._codes(r[10] for r in rows)
-        # Sort orders are computed once: a page in name order is then a filter
-        # of this permutation, with no sort at query time.
-        self.by_nom = np.array(
-            sorted(range(n), key=lambda i: ((rows[i][11] or "").lower(), rows[i][12])),
-            dtype=np.int64,
-        )
-        self.by_date = np.array(
-            sorted(
-                range(n),
-                key=lambda i: (rows[i][13] or "", rows[i][11] or ""),
-                reverse=True,
-            ),
-            dtype=np.int64,
-        )
-        self.nom_rank = np.empty(n, np.int64)
-        self.nom_rank[self.by_nom] = np.arange(n)
-
-    @staticmethod
-    def _codes(values):
-        """Distinct values and, per service, the position of its value."""
-        distinct, codes = {}, []
-        for value in values:
-            codes.append(distinct.setdefault(value, len(distinct)))
-        return list(distinct), np.array(codes, dtype=np.int32)
+        for name in ("rowid", "active", "placed", "latitude", "longitude"):
+            setattr(self, name, arrays[name])
+        for name in ("publics", "modalites", "remote", "zone", "hours"):
+            setattr(self, name, arrays[name])
+        for name in ("by_nom", "by_date", "nom_rank"):
+            setattr(self, name, arrays[name])
+        self.besoins = arrays["besoins"]
+        if list(besoin_slugs) != values["besoin_slugs"]:
+            self.besoins = _remap(self.besoins, values["besoin_slugs"], besoin_slugs)
+        self.frais = Coded(arrays["frais"], [v or "" for v in values["frais"]])
+        self.zone_values, self.hours_values = values["zone"], values["hours"]
 
     # -- filters ---------------------------------------------------------------
 
@@ -150,19 +135,22 @@ class SearchIndex:
 
 
 def get_index(db, besoin_slugs):
-    """The index of this database at its current data version (built on demand)."""
-    path = db.conn.execute("pragma database_list").fetchone()[2]
-    # The inode tells a database recreated at the same path from the old one.
-    inode = os.stat(path).st_ino if path else 0
-    key = (path, inode, hours.data_version(db), tuple(besoin_slugs))
-    index = _indexes.get(key)
+    """The columns of the index version matching the database (opened once
+    per process and version; written by the index build, never here: files
+    missing make the version be built again)."""
+    key = tuple(besoin_slugs)
+    opened = engine.current(db)
+    index = opened.columns.get(key)
     if index is None:
         with _lock:
-            index = _indexes.get(key)
+            index = opened.columns.get(key)
             if index is None:
-                for old in [k for k in _indexes if k[0] == path]:
-                    del _indexes[old]
-                index = _indexes[key] = SearchIndex(db, besoin_slugs)
+                try:
+                    index = SearchIndex(opened.path / columns.FOLDER, key)
+                except FileNotFoundError:
+                    opened = engine.rebuild(db)
+                    index = SearchIndex(opened.path / columns.FOLDER, key)
+                opened.columns[key] = index
     return index
 
 

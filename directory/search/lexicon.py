@@ -23,6 +23,24 @@ def _schema():
     return builder.build()
 
 
+def _need_counts(searcher, needs):
+    """Folded word of a need's label or synonyms -> services of those needs."""
+    counts = {}
+    for slug, text in needs.items():
+        services = searcher.doc_freq("besoin", slug)
+        for term in set(analysis.exact.analyze(text)):
+            counts[term] = counts.get(term, 0) + services
+    return counts
+
+
+def _kept(term):
+    return len(term) >= MIN_WORD - 1 and term.isalpha()
+
+
+def _entry(term, count):
+    return json.dumps({"terme": term, "initiale": term[0], "frequence": count})
+
+
 def build_lexicon(searcher, field, path, needs):
     """Write the lexicon of `field`'s terms (4 letters or more) and of the
     needs' words {slug: text} at `path`."""
@@ -30,15 +48,31 @@ def build_lexicon(searcher, field, path, needs):
     index = tantivy.Index(_schema(), path=str(path), reuse=False)
     writer = index.writer(heap_size=15_000_000, num_threads=1)
     counts = dict(searcher.terms_with_prefix(field, ""))
-    for slug, text in needs.items():
-        services = searcher.doc_freq("besoin", slug)
-        for term in set(analysis.exact.analyze(text)):
-            counts[term] = counts.get(term, 0) + services
+    for term, services in _need_counts(searcher, needs).items():
+        counts[term] = counts.get(term, 0) + services
     for term, count in counts.items():
-        if len(term) >= MIN_WORD - 1 and term.isalpha():
-            writer.add_json(
-                json.dumps({"terme": term, "initiale": term[0], "frequence": count})
-            )
+        if _kept(term):
+            writer.add_json(_entry(term, count))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+def update_lexicon(searcher, field, path, needs, texts):
+    """Bring the lexicon at `path` (a copy of the previous version's) up to
+    `searcher`'s index for the words of `texts` (the changed services): each
+    word is written again with its new frequency, a new word is added."""
+    terms = {term for text in texts for term in analysis.exact.analyze(text)}
+    terms = sorted(term for term in terms if _kept(term))
+    if not terms:
+        return
+    index = tantivy.Index.open(str(path))
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    bonus = _need_counts(searcher, needs)
+    for term in terms:
+        count = searcher.doc_freq(field, term) + bonus.get(term, 0)
+        writer.delete_documents_by_term("terme", term)
+        if count:
+            writer.add_json(_entry(term, count))
     writer.commit()
     writer.wait_merging_threads()
 
