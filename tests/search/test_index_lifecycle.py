@@ -229,3 +229,21 @@ def test_readers_use_the_previous_version_while_a_build_runs(app, monkeypatch):
         run_import(db, csv_bytes(SERVICES + MORE))
         assert seen == [before]  # never a half-built index, never a wait
         assert_index_matches(db)
+
+
+def test_an_update_makes_new_words_typo_correctable(app, monkeypatch):
+    with app.app_context():
+        db = get_db()
+        built = []
+        monkeypatch.setattr(engine, "_write", lambda *args: built.append(args))
+        importer.apply_edits(
+            db,
+            {"escale": {"description": "Douches, café et blanchisserie."}},
+            user="t",
+            label="fiche",
+        )
+        assert not built  # an update of the previous version
+    client = app.test_client()
+    # « blanchiserie » is one edit from « blanchisserie », only in the edit.
+    body = client.get("/api/services", query_string={"q": "blanchiserie"}).get_json()
+    assert [s["id"] for s in body["services"]] == ["escale"]
