@@ -57,7 +57,7 @@ TARGET_PEAK_MB = 500
 TERRITORY = "15"
 
 
-SETUP = "read bytes, build gazetteer + needs"
+SETUP = "build gazetteer + needs"
 PREPARE = "prepare (read, validate, geocode, diff)"
 APPLY = "apply (one transaction)"
 CLOSE = "close (WAL checkpoint)"
@@ -135,7 +135,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     start_rss = rss_mb()
 
     start = laps.last = time.perf_counter()
-    data = Path(csv_path).read_bytes()
+    size = Path(csv_path).stat().st_size  # the engine reads the file by chunks
     db = connect(db_path)
     gazetteer = Gazetteer.from_db(db, territory=TERRITORY)
     geocoder = OfflineGeocoder(gazetteer)
@@ -145,11 +145,11 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     laps.lap(SETUP)
     report = importer.prepare(
         db,
-        data,
+        csv_path,
         Path(csv_path).name,
         geocoder=geocoder,
         besoins=besoins,
-        max_bytes=len(data),
+        max_bytes=size,
         max_rows=10_000_000,
         territory=TERRITORY,
     )
@@ -192,7 +192,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         "start_rss_mb": start_rss,
         "rows": report.rows_read,
         "warnings": len(report.warnings),
-        "bytes": len(data),
+        "bytes": size,
         "stages": laps.stages,
         "engine_timings": report.timings,
         "counts": counts,

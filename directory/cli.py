@@ -96,23 +96,24 @@ def import_csv_command(path, dry_run, structures, utilisateur, max_rows, refresh
     propre), 1 en cas d'erreurs bloquantes : rien n'est alors enregistré."""
     db = get_db()
     schema.apply(db)
-    data = Path(path).read_bytes()  # held once: the reader streams over it
-    estimate = data.count(b"\n")
+    size = Path(path).stat().st_size  # the file is read in chunks, never whole
     bar = None
     # A bar for large files in a terminal (DIRECTORY_PROGRESS=1 forces it).
-    if (estimate > 2000 and sys.stderr.isatty()) or os.environ.get(
+    if (size > 2_000_000 and sys.stderr.isatty()) or os.environ.get(
         "DIRECTORY_PROGRESS"
     ):
-        bar = click.progressbar(length=estimate, label="Vérification", file=sys.stderr)
+        bar = click.progressbar(
+            length=_count_lines(path), label="Vérification", file=sys.stderr
+        )
     with bar if bar else _nullcontext():
         report = prepare_import(
             db,
-            data,
+            path,
             Path(path).name,
             allowed_structures=set(structures) or None,
             progress=bar.update if bar else None,
             max_rows=max_rows or sys.maxsize,
-            max_bytes=len(data) + 1,
+            max_bytes=size + 1,
             refresh_date=clock().date() if refresh else None,
         )
     if report.ok and not dry_run and report.writes:
@@ -124,6 +125,12 @@ def import_csv_command(path, dry_run, structures, utilisateur, max_rows, refresh
         )
     click.echo(engine.format_report(report, dry_run=dry_run))
     sys.exit(0 if report.ok else 1)
+
+
+def _count_lines(path):
+    """Line feeds in a file, counted by chunks (the progress bar's length)."""
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
 class _nullcontext:

@@ -1,38 +1,35 @@
 """Writing imports with their audit trail: apply (ONE transaction), field
 edits, and undo of a whole import. No Flask imports."""
 
-import itertools
 import json
 import time
-from operator import itemgetter
 
 from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import log_entry, writing
-from ..schema import PROVENANCE_COLUMNS
 from ..search.engine import after_commit
+from .inserts import bulk_insert, insert_services
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
     RESTORE_PREFIX,
     ImportRefused,
-    Record,
     fetch_services,
 )
 
-INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
-# A partner's file has no provenance: its rows leave those last columns NULL.
-PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
-PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
-BULK = 500  # from this many new services, consider rebuilding the indexes
+NEEDS = RECORD_COLUMNS.index("besoins")
 SOURCE = "datainclusion"  # imports.genre of an external source's import
 # imports.genre of the admin taking a source's value in a conflict: the field
 # belongs to the source again (module `conflicts`).
 TAKEN = "pris-source"
 SOURCE_GENRES = frozenset({SOURCE, TAKEN})
 CONFLICT_PREFIX = "conflit:"  # changes.service_id of a conflict's status change
+CHANGES_SQL = (
+    "insert into changes (import_id, service_id, action, champ, avant, apres)"
+    " values (?, ?, ?, ?, ?, ?)"
+)
 
 
 @cycles_unchecked()  # many records alive, no cycle among them
@@ -66,12 +63,7 @@ def apply(db, report, *, user, structure_id=None):
             .last_pk
         )
         _apply_structures(db, report.structures, import_id, stamp, changes)
-        # In id order, every b-tree keyed on the id grows at its end.
-        new = sorted(report.new, key=itemgetter(0))
         sourced = report.genre == SOURCE
-        if sourced:  # importe_le is the last record column: when it was written
-            new = [Record(r[:-1] + (stamp,)) for r in new]
-        insert_services(db, new, stamp, provenance=sourced)
         for change in report.changed:
             fields = list(change.fields) + [
                 ("modifie_le", change.old["modifie_le"], stamp)
@@ -111,11 +103,6 @@ def apply(db, report, *, user, structure_id=None):
                     ("modifie_le", (modifie_le, stamp)),
                 )
             ]
-        pairs = [(b, r[0]) for r in new for b in r["besoins"].split(MULTI)]
-        pairs.sort()  # the b-tree's own order: every insert is an append
-        db.conn.executemany(
-            "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
-        )
         set_besoins(
             db,
             [
@@ -124,12 +111,8 @@ def apply(db, report, *, user, structure_id=None):
                 if any(f == "besoins" for f, _, _ in c.fields)
             ],
         )
-        creations = ((import_id, r[0], "creation", None, "null", "null") for r in new)
-        db.conn.executemany(
-            "insert into changes (import_id, service_id, action, champ, avant, apres)"
-            " values (?, ?, ?, ?, ?, ?)",
-            itertools.chain(changes, creations),
-        )
+        db.conn.executemany(CHANGES_SQL, changes)
+        _insert_new(db, report.new, import_id, stamp, sourced)
         # Fields kept as a partner corrected them; `undo` deletes these rows.
         db.conn.executemany(
             "insert into conflits (import_id, service_id, champ, valeur_source,"
@@ -152,6 +135,35 @@ def apply(db, report, *, user, structure_id=None):
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
+
+
+def _insert_new(db, new, import_id, stamp, sourced):
+    """Insert the new services by batches (a spooled report is read back from
+    disk batch by batch), with their service↔need rows and creation entries.
+
+    In id order, every b-tree keyed on the id grows at its end: a report held
+    in memory is sorted; a spooled one is written in its order (sorted when
+    the file was), never sorted whole in memory.
+    """
+    batches = new.batches() if hasattr(new, "batches") else [list(new)]
+    if not getattr(new, "spilled", False):
+        batches = [sorted(batch) for batch in batches]
+    conn = db.conn
+    with bulk_insert(db, len(new), provenance=sourced) as insert:
+        for batch in batches:
+            if sourced:  # importe_le is the last record column: when written
+                batch = [r[:-1] + (stamp,) for r in batch]
+            insert_services(db, batch, stamp, provenance=sourced, indexes=insert)
+            pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
+            pairs.sort()  # the b-tree's own order
+            conn.executemany(
+                "insert into service_besoins (besoin, service_id) values (?, ?)",
+                pairs,
+            )
+            conn.executemany(
+                CHANGES_SQL,
+                [(import_id, r[0], "creation", None, "null", "null") for r in batch],
+            )
 
 
 def _json(value):
@@ -202,47 +214,6 @@ def apply_edits(db, edits, *, user, label, genre=None):
         )
     after_commit(db)
     return import_id
-
-
-def insert_services(db, records, stamp, *, provenance=True):
-    """Insert new services. When many outnumber the existing rows, rebuild the
-    secondary indexes once at the end instead of growing them row by row.
-
-    The indexes are dropped and re-created inside the caller's transaction
-    (SQLite DDL is transactional): a crash restores them too.
-    """
-    if not records:
-        return
-    conn = db.conn
-    columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
-    sql = (
-        f"insert into services ({', '.join(columns)}) "
-        f"values ({', '.join('?' * len(columns))})"
-    )
-    stamps = (stamp, stamp)
-    if provenance:
-        rows = (tuple(r) + stamps for r in records)
-    else:
-        rows = (r[:PLAIN] + stamps for r in records)
-    if len(records) < BULK:
-        conn.executemany(sql, rows)
-        return
-    existing = conn.execute("select count(*) from services").fetchone()[0]
-    saved = []
-    if len(records) >= existing:
-        saved = conn.execute(
-            "select name, sql from sqlite_master where tbl_name = 'services'"
-            " and type = 'index' and sql is not null"
-        ).fetchall()
-    for name, _ in saved:
-        conn.execute(f"drop index [{name}]")
-    # A bigger page cache spares rewriting b-tree pages to the WAL many times.
-    cache = conn.execute("pragma cache_size").fetchone()[0]
-    conn.execute("pragma cache_size = -16384")
-    conn.executemany(sql, rows)
-    for _, create in saved:
-        conn.execute(create)
-    conn.execute(f"pragma cache_size = {int(cache)}")
 
 
 def _apply_structures(db, structures, import_id, stamp, changes):

@@ -5,7 +5,7 @@ One engine for the CLI and the web upload. `prepare` never writes; `apply`
 trail that `undo` replays backwards. No Flask imports.
 """
 
-import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +20,10 @@ from .records import (  # noqa: F401 - engine API
     fetch_services,
 )
 from .report import Issue, format_lines, plural
+from .spool import Spool
 from .validate import RowValidator
+
+DIFF_BATCH = 2000  # validated rows compared with the database at a time
 
 
 @dataclass
@@ -43,7 +46,8 @@ class ImportReport:
     delimiter: str | None = None
     rows_read: int = 0
     issues: list = field(default_factory=list)
-    new: list = field(default_factory=list)
+    # New services (Records); past spool.SPOOL_AT they wait on disk.
+    new: Spool = field(default_factory=lambda: Spool(Record))
     changed: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
     # Unchanged services re-dated to `refresh_date`: (id, date_maj, modifie_le).
@@ -114,15 +118,19 @@ def prepare(
         day (the sender asserts it is current), unchanged rows included.
     """
     clock = time.perf_counter()
-    report = ImportReport(filename, hashlib.sha256(data).hexdigest(), len(data))
-    refresh = report.refresh_date = refresh_date and refresh_date.isoformat()
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
+    report = ImportReport(filename, table.sha256, table.size)
+    report.new = Spool(Record, directory=_folder(db))
+    refresh = report.refresh_date = refresh_date and refresh_date.isoformat()
     report.encoding, report.delimiter = table.encoding, table.delimiter
     if table.blocked:
         report.issues.extend(table.issues)
         return report
     validator = RowValidator(besoins, geocoder, territory=territory, today=today)
-    records, first_line, structure_names, row_issues, labels = [], {}, {}, [], {}
+    first_line, structure_names, row_issues, labels = {}, {}, [], {}
+    # Validated rows are compared with the database by batches (bounded
+    # memory); the comparison's own issues come after the rows' issues.
+    batch, diff_issues, diffing = [], [], 0.0
     done = 0
     for done, (line, raw) in enumerate(table.rows, start=1):  # noqa: B007
         record, issues = validator.validate(line, raw)
@@ -153,22 +161,49 @@ def prepare(
             record["besoins_libelles"] = labels[needs]
             if refresh and record["date_maj"] < refresh:
                 record["date_maj"] = refresh
-            records.append((line, Record.of(record)))
+            batch.append((line, Record.of(record)))
+            if len(batch) >= DIFF_BATCH:
+                start = time.perf_counter()
+                _diff(db, batch, allowed_structures, report, diff_issues)
+                diffing += time.perf_counter() - start
+                batch = []
         if progress and done % 1000 == 0:
             progress(1000)
     if progress:
         progress(done % 1000)
+    first_line = None  # one entry per row: freed before the writing
     report.rows_read = done
-    report.timings["lecture et validation"] = time.perf_counter() - clock
     report.issues.extend(table.issues)
     if table.blocked:  # e.g. over the row cap: the rest is noise
+        report.timings["lecture et validation"] = time.perf_counter() - clock
         report.rows_read, report.structures = 0, {}
+        _forget(report)
         return report
+    start = time.perf_counter()
+    _diff(db, batch, allowed_structures, report, diff_issues)
+    diffing += time.perf_counter() - start
+    report.timings["lecture et validation"] = time.perf_counter() - clock - diffing
+    report.timings["comparaison avec la base"] = diffing
     report.issues.extend(row_issues)
-    clock = time.perf_counter()
-    _diff(db, records, allowed_structures, report)
-    report.timings["comparaison avec la base"] = time.perf_counter() - clock
+    report.issues.extend(diff_issues)
+    if report.errors:
+        _forget(report)
     return report
+
+
+def _folder(db):
+    """The database's folder (spooled records stay on its disk), or None."""
+    for _, name, path in db.execute("pragma database_list").fetchall():
+        if name == "main" and path:
+            return os.path.dirname(path)
+    return None
+
+
+def _forget(report):
+    """A report with errors writes nothing: drop what it would have written."""
+    report.new.close()
+    report.changed, report.unchanged, report.closed = [], [], []
+    report.refreshed = []
 
 
 def _check_structure(record, line, allowed, names, issues, report):
@@ -201,16 +236,17 @@ def _check_structure(record, line, allowed, names, issues, report):
     return True
 
 
-def _diff(db, records, allowed, report):
-    existing = fetch_services(db, [r["id"] for _, r in records])
+def _diff(db, records, allowed, report, issues):
+    """Sort a batch of (line, Record) into new, changed and unchanged services."""
+    existing = fetch_services(db, [r[0] for _, r in records])
     for line, record in records:
-        old = existing.get(record["id"])
+        old = existing.get(record[0])
         if old is None:
             report.new.append(record)
             continue
         record = record.as_dict()
         if old["structure_id"] != record["structure_id"] and allowed is not None:
-            report.issues.append(
+            issues.append(
                 Issue(
                     f"« {record['id']} » : ce service appartient à la structure "
                     f"« {old['structure_id']} », vous ne pouvez pas le modifier.",
@@ -233,9 +269,6 @@ def _diff(db, records, allowed, report):
         report.changed.append(Change(record, old, fields))
         if record["statut"] == "ferme" and old["statut"] != "ferme":
             report.closed.append(record["id"])
-    if report.errors:
-        report.new, report.changed, report.unchanged, report.closed = [], [], [], []
-        report.refreshed = []
 
 
 def differences(old, record):

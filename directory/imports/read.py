@@ -1,12 +1,12 @@
-"""Read a partner file (CSV or XLSX bytes) into raw rows. No Flask imports.
+"""Read a partner file (CSV or XLSX) into raw rows. No Flask imports.
 
-bytes → decode (BOM → strict UTF-8 → strict cp1252 → detector) → delimiter from
-the header line → header normalisation → rows keyed by canonical column names,
-each with its spreadsheet line number (header = line 1).
+bytes, a path or a binary file object (read in chunks, never whole: see
+`decoding.Source`) → decode (BOM → strict UTF-8 → strict cp1252 → detector)
+→ delimiter from the header line → header normalisation → rows keyed by
+canonical column names, each with its spreadsheet line number (header = 1).
 """
 
 import csv
-import io
 import math
 import zipfile
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..catalogue.text import CONTROL, clean_text
 from ..schema import SERVICE_COLUMNS
 from .checks import unguard
-from .decoding import MIXED, detect_encoding, looks_binary
+from .decoding import MIXED, Source, choose, looks_binary, scan, text_stream
 from .header import IGNORE_COLUMN, check_header, normalize_header  # noqa: F401
 from .report import Issue
 
@@ -32,6 +32,8 @@ class Table:
     delimiter: str | None = None
     format: str = "csv"
     last_line: int = 0  # last spreadsheet line read, for parser errors
+    size: int = 0  # bytes
+    sha256: str = ""
 
     @property
     def blocked(self):
@@ -97,23 +99,27 @@ def sniff_delimiter(header_line):
 
 
 def read_file(data, filename="", *, max_bytes, max_rows):
-    """Read bytes into a Table whose `rows` are produced lazily (large files are
-    never held twice in memory); the header is checked up front, and problems
-    met while rows are read are added to `issues` as they come."""
-    table = Table()
-    if len(data) > max_bytes:
+    """Read a file (bytes, a path or a binary file object) into a Table whose
+    `rows` are produced lazily: the file is read in chunks, once to check and
+    hash it, then again while rows are taken; the header is checked up front,
+    and problems met while rows are read are added to `issues` as they come."""
+    table, source = Table(), Source(data)
+    found = scan(source)
+    table.size, table.sha256 = found.size, found.sha256
+    head = found.head
+    if found.size > max_bytes:
         table.issues.append(
             Issue.file(
-                f"Le fichier pèse {megabytes(len(data))} Mo, au-delà de la limite de "
-                f"{megabytes(max_bytes)} Mo. Découpez-le en plusieurs fichiers "
+                f"Le fichier pèse {megabytes(found.size)} Mo, au-delà de la limite "
+                f"de {megabytes(max_bytes)} Mo. Découpez-le en plusieurs fichiers "
                 "(par structure, par exemple)."
             )
         )
         return table
-    if not data or data.isspace():  # strip() would copy a large file
+    if found.blank:
         table.issues.append(Issue.file(EMPTY))
         return table
-    if data.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" in data[:200]:
+    if head.startswith(b"PK\x03\x04") and b"opendocument.spreadsheet" in head[:200]:
         table.issues.append(
             Issue.file(
                 "Ce fichier est un classeur LibreOffice (.ods), non pris en charge. "
@@ -122,10 +128,10 @@ def read_file(data, filename="", *, max_bytes, max_rows):
             )
         )
         return table
-    if data.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):
         table.format = "xlsx"
-        raw_rows = _read_xlsx(data, table)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        raw_rows = _read_xlsx(source, table)
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
         table.issues.append(
             Issue.file(
                 "Ce fichier est au format Excel 97-2003 (.xls), non pris en charge. "
@@ -134,15 +140,16 @@ def read_file(data, filename="", *, max_bytes, max_rows):
         )
         return table
     else:
-        raw_rows = _read_csv(data, table)
+        raw_rows = _read_csv(source, found, table)
     if raw_rows is not None:
         _read_header(raw_rows, table, max_rows)
     return table
 
 
-def _read_csv(data, table):
+def _read_csv(source, found, table):
     """Iterator of (spreadsheet line, cells) over a CSV file, or None."""
-    if looks_binary(data) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = found.head
+    if looks_binary(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         table.issues.append(
             Issue.file(
                 "Ce fichier n'est pas un fichier texte CSV ni un classeur XLSX "
@@ -151,8 +158,8 @@ def _read_csv(data, table):
             )
         )
         return None
-    codec, label, text = detect_encoding(data)
-    if codec is None and text is None:
+    codec, label = choose(source, found)
+    if label is None:
         table.issues.append(
             Issue.file("Encodage du fichier illisible : enregistrez-le en CSV UTF-8.")
         )
@@ -167,28 +174,23 @@ def _read_csv(data, table):
                 blocking=False,
             )
         )
-    if text is None:
-        stream = io.TextIOWrapper(
-            io.BytesIO(data), encoding=codec, errors="replace", newline=""
-        )
-    else:
-        stream = io.StringIO(text, newline="")
     first = ""
+    stream = text_stream(source, codec)
     for first in stream:
         if first.strip("\r\n") and not is_comment(first):
             break
-    stream.seek(0)
+    stream.close()
     table.delimiter = sniff_delimiter(first.lstrip("\ufeff"))
-    lines = stream
-    if b"\xa0" in data or b"\xe2\x80\xaf" in data:
+    lines = stream = text_stream(source, codec)
+    if found.odd_spaces:
         # Spaces Excel writes (non-breaking, narrow) become plain spaces, line
         # by line and in C, before the CSV parser splits cells.
-        lines = (line.replace("\u00a0", " ").replace("\u202f", " ") for line in stream)
+        lines = (line.replace("\u00a0", " ").replace("\u202f", " ") for line in lines)
     reader = csv.reader(lines, delimiter=table.delimiter)
-    return _csv_records(reader, table)
+    return _csv_records(reader, table, stream)
 
 
-def _csv_records(reader, table):
+def _csv_records(reader, table, stream):
     # A spreadsheet row is a CSV record, even when a cell spans several lines.
     try:
         yield from enumerate(reader, start=1)
@@ -199,15 +201,22 @@ def _csv_records(reader, table):
                 message=f"ligne illisible ({exc}) : vérifiez les guillemets.",
             )
         )
+    finally:
+        stream.close()  # the file, when given by its path
 
 
-def _read_xlsx(data, table):
+def _read_xlsx(source, table):
     """Iterator of (spreadsheet line, cells) over the first or "Services" sheet."""
+    table.encoding = "XLSX"
+    with source.open() as stream:
+        return _read_sheet(stream, table)
+
+
+def _read_sheet(stream, table):
     from openpyxl import load_workbook
 
-    table.encoding = "XLSX"
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         table.issues.append(
             Issue.file(

@@ -1,0 +1,72 @@
+"""Inserting many new services at once: the secondary indexes rebuilt once
+instead of grown row by row. No Flask imports."""
+
+from contextlib import contextmanager
+
+from ..schema import PROVENANCE_COLUMNS
+from .records import RECORD_COLUMNS
+
+INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
+# A partner's file has no provenance: its rows leave those last columns NULL.
+PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
+PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
+BULK = 500  # from this many new services, consider rebuilding the indexes
+BULK_CACHE_KB = 16384  # SQLite page cache during a bulk insert
+
+
+def insert_services(db, records, stamp, *, provenance=True, indexes=None):
+    """Insert new services (a list of Records or tuples).
+
+    :param indexes: the `bulk_insert` context this batch belongs to; without
+        it, the call is a bulk insert of its own.
+    """
+    if not records:
+        return
+    if indexes is None:
+        with bulk_insert(db, len(records), provenance=provenance) as indexes:
+            insert_services(db, records, stamp, provenance=provenance, indexes=indexes)
+        return
+    stamps = (stamp, stamp)
+    if provenance:
+        rows = [tuple(r) + stamps for r in records]
+    else:
+        rows = [r[:PLAIN] + stamps for r in records]
+    db.conn.executemany(indexes, rows)
+
+
+@contextmanager
+def bulk_insert(db, count, *, provenance=True):
+    """Around the insertion of `count` new services (yields the INSERT): when
+    they outnumber the existing rows, rebuild the secondary indexes once at
+    the end instead of growing them row by row.
+
+    The indexes are dropped and re-created inside the caller's transaction
+    (SQLite DDL is transactional): a crash restores them too.
+    """
+    columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
+    sql = (
+        f"insert into services ({', '.join(columns)}) "
+        f"values ({', '.join('?' * len(columns))})"
+    )
+    if count < BULK:
+        yield sql
+        return
+    conn = db.conn
+    existing = conn.execute("select count(*) from services").fetchone()[0]
+    saved = []
+    if count >= existing:
+        saved = conn.execute(
+            "select name, sql from sqlite_master where tbl_name = 'services'"
+            " and type = 'index' and sql is not null"
+        ).fetchall()
+    for name, _ in saved:
+        conn.execute(f"drop index [{name}]")
+    # A bigger page cache spares rewriting b-tree pages to the WAL many times.
+    cache = conn.execute("pragma cache_size").fetchone()[0]
+    conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
+    try:
+        yield sql
+        for _, create in saved:
+            conn.execute(create)
+    finally:
+        conn.execute(f"pragma cache_size = {int(cache)}")
