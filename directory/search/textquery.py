@@ -9,6 +9,8 @@ correction. No Flask imports.
 """
 
 import re
+import threading
+import weakref
 from dataclasses import dataclass
 
 from tantivy import Occur, Query
@@ -23,6 +25,29 @@ NEED_WORD_BOOST = 6.0  # one word found among a need's words
 CORRECTED = 0.3  # weight of a corrected word against the word as typed
 EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
 WORD = re.compile(r"\w+")
+MAX_LOOKUPS = 50_000  # words remembered per index version (then forgotten)
+_lookups = weakref.WeakKeyDictionary()  # Engine → its Lookups
+_lookups_lock = threading.Lock()
+
+
+class Lookups(dict):
+    """What the vocabulary of one index version answers for a word (its needs,
+    its corrections): the same for every query, so looked up once."""
+
+    def remember(self, key, value):
+        if len(self) >= MAX_LOOKUPS:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def lookups(engine):
+    """The Lookups of an opened index version (dropped with it)."""
+    found = _lookups.get(engine)
+    if found is None:
+        with _lookups_lock:
+            found = _lookups.setdefault(engine, Lookups())
+    return found
 
 
 @dataclass
@@ -43,6 +68,19 @@ def _should(clauses):
     if len(clauses) == 1:
         return clauses[0]
     return Query.boolean_query([(Occur.Should, c) for c in clauses])
+
+
+def any_term(schema, field, values):
+    """Documents holding one of these raw terms: a union of term queries, which
+    a conjunction skips through (a term set query first fills a bitset of the
+    whole index), scored only when wrapped in `const_score_query`: the same
+    answers and scores as a term set."""
+    terms = [Query.term_query(schema, field, value) for value in values]
+    if not terms:
+        return Query.empty_query()
+    if len(terms) == 1:
+        return terms[0]
+    return Query.boolean_query([(Occur.Should, t) for t in terms])
 
 
 def _must(clauses):
@@ -74,6 +112,7 @@ class Builder:
     def __init__(self, engine, terms):
         self.engine, self.schema, self.terms = engine, engine.schema, terms
         self.searcher = engine.searcher()
+        self.lookups = lookups(engine)
         self.fixes = {}  # folded word → its corrections
         self.unknown = set()  # folded words found nowhere in the index
 
@@ -88,10 +127,10 @@ class Builder:
             for field, boost in BOOSTS.items()
             for s in stem[:1]
         ]
-        needs = self.engine.needs_of(token, stem[0] if stem else None, prefix)
+        needs = self.needs_of(token, stem[0] if stem else None, prefix)
         if needs:
-            query = Query.term_set_query(self.schema, "besoin", needs)
-            options.append(Query.boost_query(query, NEED_WORD_BOOST * weight))
+            query = any_term(self.schema, "besoin", needs)
+            options.append(Query.const_score_query(query, NEED_WORD_BOOST * weight))
         return options
 
     def word(self, raw, last, fuzzy):
@@ -116,16 +155,31 @@ class Builder:
             clauses.append(_should(options))
         return _must(clauses)
 
+    def needs_of(self, token, stem, prefix):
+        key = ("needs", token, stem, prefix)
+        found = self.lookups.get(key)
+        if found is None:
+            found = self.lookups.remember(
+                key, self.engine.needs_of(token, stem, prefix)
+            )
+        return found
+
     def corrections(self, token, prefix):
         if token not in self.fixes:
-            stem = analysis.stem.analyze(token)[:1]
-            fixes = [
-                fix
-                for fix in corrections(self.engine, token)
-                if analysis.stem.analyze(fix)[:1] != stem
-            ]
-            self.fixes[token] = fixes
-            if fixes and not self.known(token, prefix):
+            key = ("corrections", token, prefix)
+            found = self.lookups.get(key)
+            if found is None:
+                stem = analysis.stem.analyze(token)[:1]
+                fixes = tuple(
+                    fix
+                    for fix in corrections(self.engine, token)
+                    if analysis.stem.analyze(fix)[:1] != stem
+                )
+                unknown = bool(fixes) and not self.known(token, prefix)
+                found = self.lookups.remember(key, (fixes, unknown))
+            fixes, unknown = found
+            self.fixes[token] = list(fixes)
+            if unknown:
                 self.unknown.add(token)
         return self.fixes[token]
 
@@ -135,7 +189,7 @@ class Builder:
         if prefix and self.searcher.terms_with_prefix(EXACT_FIELD, token, limit=1):
             return True
         stem = analysis.stem.analyze(token)[:1]
-        if self.engine.needs_of(token, stem[0] if stem else None, prefix):
+        if self.needs_of(token, stem[0] if stem else None, prefix):
             return True
         return any(self.searcher.doc_freq(f, s) for f in BOOSTS for s in stem)
 
@@ -164,8 +218,8 @@ class Builder:
         for start, end, needs in spans:
             grouped += clauses[i:start]
             inner = [c for c in clauses[start:end] if c is not None]
-            needs_query = Query.boost_query(
-                Query.term_set_query(self.schema, "besoin", needs), NEED_BOOST
+            needs_query = Query.const_score_query(
+                any_term(self.schema, "besoin", needs), NEED_BOOST
             )
             grouped.append(_should([_must(inner) if inner else None, needs_query]))
             i = end

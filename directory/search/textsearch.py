@@ -9,7 +9,7 @@ import numpy as np
 from tantivy import FieldType, Occur, Query
 
 from .engine import NO_ZONE
-from .textquery import EXACT_TIER
+from .textquery import EXACT_TIER, any_term
 
 KM_PER_DEGREE = 110.574  # of latitude (its minimum, at the equator)
 KM_PER_DEGREE_LON = 111.320  # of longitude at the equator
@@ -26,12 +26,12 @@ def filters(schema, query):
     """The need, public, fee and access-mode filters of a Query as term filters."""
     found = []
     if query.besoins:
-        found.append(Query.term_set_query(schema, "besoin", query.besoins))
+        found.append(any_term(schema, "besoin", query.besoins))
     if query.publics:
         publics = sorted({*query.publics, "tous-publics"})
-        found.append(Query.term_set_query(schema, "public", publics))
+        found.append(any_term(schema, "public", publics))
     if query.modalites:
-        found.append(Query.term_set_query(schema, "modalite", query.modalites))
+        found.append(any_term(schema, "modalite", query.modalites))
     if query.frais:
         found.append(Query.term_query(schema, "frais", query.frais))
     return found
@@ -86,7 +86,7 @@ def zone(schema, accepted):
     return Query.boolean_query(
         [
             (Occur.Should, Query.term_query(schema, "zone", NO_ZONE)),
-            (Occur.Should, Query.term_set_query(schema, "zone", sorted(accepted))),
+            (Occur.Should, any_term(schema, "zone", sorted(accepted))),
         ]
     )
 
