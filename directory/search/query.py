@@ -275,7 +275,15 @@ def parse_params(args, *, gazetteer, besoins):
 
 
 def search(
-    db, query, *, besoin_slugs, now=None, paginate=True, facets=False, selection=False
+    db,
+    query,
+    *,
+    besoin_slugs,
+    now=None,
+    paginate=True,
+    facets=False,
+    selection=False,
+    columns="*",
 ):
     """Run a Query: Result(total, query, services of the requested page).
 
@@ -284,6 +292,7 @@ def search(
     of `search.index`. With `facets`, the Result also counts each need,
     public, fee and access mode.
     With `selection`, no row is read: Result.index and .positions hold every match.
+    `columns` (SQL) are those read of each row of the page: "id, nom, horaires"…
     """
     now = now or datetime.datetime.now(PARIS)
     # A text of punctuation only ("*", '"') searches nothing: it is ignored.
@@ -300,7 +309,7 @@ def search(
             limit=query.par_page if paginate else None,
         )
         services = []
-        for row in fetch_rows(db, rowids):
+        for row in fetch_rows(db, rowids, columns):
             row["distance_km"] = None
             row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
             services.append(row)
@@ -377,7 +386,7 @@ def search(
         selected = index.by_date[mask[index.by_date]]
     if paginate:
         selected = selected[start : start + query.par_page]
-    rows = fetch_rows(db, index.rowid[selected].tolist())
+    rows = fetch_rows(db, index.rowid[selected].tolist(), columns)
     services = []
     for position, row in zip(selected.tolist(), rows, strict=True):
         distance = None

@@ -15,7 +15,7 @@ from ..opendata.openapi import (
 from ..search import hours
 from ..search.query import ParamError, parse_integer, parse_params, search
 from .context import clock, get_besoins, get_gazetteer
-from .present import detail, summary
+from .present import SUMMARY_READS, detail, summaries
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -41,14 +41,20 @@ def cached(payload, *, per_minute=False):
     return response.make_conditional(request)
 
 
-def run_search(args, *, paginate=True):
-    """Parse the query string and search; ParamError propagates."""
+def run_search(args, *, paginate=True, columns="*"):
+    """Parse the query string and search; ParamError propagates. `columns`:
+    those read of each service of the page (SQL, every one by default)."""
     db = get_db()
     besoins = get_besoins(db)
     gazetteer = lambda: get_gazetteer(db)  # noqa: E731 - loaded only for a place
     query = parse_params(args, gazetteer=gazetteer, besoins=besoins)
     return search(
-        db, query, besoin_slugs=list(besoins.labels), now=clock(), paginate=paginate
+        db,
+        query,
+        besoin_slugs=list(besoins.labels),
+        now=clock(),
+        paginate=paginate,
+        columns=columns,
     )
 
 
@@ -80,7 +86,7 @@ def check_documented(args):
 def services():
     """Search: GET /api/services?q=&besoin=&commune=…"""
     check_documented(request.args)
-    result = run_search(request.args)
+    result = run_search(request.args, columns=", ".join(SUMMARY_READS))
 
     def payload():
         place = result.query.place
@@ -96,7 +102,7 @@ def services():
                 "latitude": place.latitude,
                 "longitude": place.longitude,
             },
-            "services": [summary(row, absolute=True) for row in result.services],
+            "services": summaries(result.services, absolute=True),
         }
 
     return cached(payload, per_minute=True)

@@ -1,6 +1,7 @@
 """Glue between the Flask app and the import engine (config, cached gazetteer)."""
 
 import datetime
+import json
 
 from flask import current_app
 
@@ -25,17 +26,22 @@ def get_gazetteer(db):
     return _cache[key]
 
 
+# The needs' slugs and labels in order, as one JSON text built by SQLite.
+BESOINS = (
+    "select json_group_array(json_array(slug, libelle)) from"
+    " (select slug, libelle from besoins order by ordre, rowid)"
+)
+
+
 def get_besoins(db):
-    """Choices over the needs table (slug → French label), built once per process."""
-    rows = tuple(
-        (r["slug"], r["libelle"])
-        for r in db.query("select slug, libelle from besoins order by ordre")
-    )
-    if ("besoins", rows) not in _cache:
-        _cache["besoins", rows] = besoins_choices(
-            {"slug": s, "libelle": label} for s, label in rows
+    """Choices over the needs table (slug → French label), built once per
+    content of the table (one JSON text read per call)."""
+    content = db.conn.execute(BESOINS).fetchone()[0]
+    if ("besoins", content) not in _cache:
+        _cache["besoins", content] = besoins_choices(
+            {"slug": s, "libelle": label} for s, label in json.loads(content)
         )
-    return _cache["besoins", rows]
+    return _cache["besoins", content]
 
 
 def clock():
