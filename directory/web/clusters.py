@@ -12,7 +12,14 @@ import numpy as np
 from flask import jsonify, url_for
 
 from ..db import get_db
-from ..search.clusters import MAX_ZOOM, MIN_ZOOM, grid, in_bbox, view_for
+from ..search.clusters import (
+    MAX_ZOOM,
+    MIN_ZOOM,
+    grid,
+    in_bbox,
+    layout_of,
+    view_for,
+)
 from ..search.index import fetch_rows
 from ..search.query import ParamError, parse_integer, parse_params
 from ..search.query import search as run_query
@@ -84,7 +91,12 @@ def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
     """{"grappes": clusters, "services": lone services, "dans_la_vue": count}
     for the matches of `result` (a search with selection=True) inside bbox."""
     index = result.index
-    positions = placed_matches(result)
+    layout = layout_of(index)
+    # The placed matches in Z-order (the layout's): a mask read in that order.
+    chosen = np.zeros(len(index.placed), bool)
+    chosen[result.positions] = True
+    chosen &= index.placed
+    positions = layout.order[chosen[layout.order]]
     latitude, longitude = index.latitude[positions], index.longitude[positions]
     inside = in_bbox(latitude, longitude, bbox)
     positions = positions[inside]
@@ -94,6 +106,7 @@ def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
         index.besoins[positions],
         zoom=zoom,
         need_count=len(besoin_slugs),
+        code=layout.code[positions],
     )
     # The index numbers needs by bit in `besoin_slugs`; the page by `slugs`.
     where = {slug: i for i, slug in enumerate(slugs)}

@@ -13,6 +13,7 @@ import directory.db
 from directory import create_app
 from directory.catalogue.services import MULTI
 from directory.search import clusters
+from directory.search.clusters import grid
 
 DATA_BLOCK = re.compile(
     r'<script type="application/json" id="donnees-[^"]+">(.*?)</script>', re.S
@@ -192,3 +193,52 @@ def test_the_list_below_the_map_is_one_page_of_many(seeded_db_path, tmp_path):
     assert f"page {last} sur {last}" in html
     # The map still accounts for every placed match, whatever the page.
     assert drawn(payload_of(html)) <= total
+
+
+# -- the grid in Z-order --------------------------------------------------------
+
+
+@pytest.mark.parametrize("zoom", [2, 5, 8, 11, 14, 17])
+def test_a_grid_read_in_z_order_is_the_same_grid(zoom):
+    rng = np.random.default_rng(zoom)
+    n = 20_000
+    lat, lon = rng.uniform(42, 51, n), rng.uniform(-4.5, 8, n)
+    lat[:50], lon[:50] = 45.0, 2.5  # services at one place
+    needs = rng.integers(0, 1 << 16, n)
+    plain = grid(lat, lon, needs, zoom=zoom, max_items=500)
+    layout = clusters.layout_of(Columns(lat, lon))
+    order = layout.order
+    assert np.all(np.diff(layout.code[order].astype(np.float64)) >= 0)
+    ordered = grid(
+        lat[order],
+        lon[order],
+        needs[order],
+        zoom=zoom,
+        max_items=500,
+        code=layout.code[order],
+    )
+    assert ordered.cell_px == plain.cell_px
+    assert sorted(order[ordered.points].tolist()) == plain.points.tolist()
+    assert sorted(ordered.cells) == sorted(plain.cells)
+    assert sum(c[2] for c in plain.cells) + len(plain.points) == n
+
+
+class Columns:
+    def __init__(self, latitude, longitude):
+        self.latitude, self.longitude = latitude, longitude
+
+
+def test_each_version_of_the_columns_gets_its_own_layout():
+    lat, lon = np.array([45.0, 44.0, 46.0]), np.array([2.0, 3.0, 1.0])
+    first, second = Columns(lat, lon), Columns(lat[::-1].copy(), lon[::-1].copy())
+    assert clusters.layout_of(first) is clusters.layout_of(first)
+    assert clusters.layout_of(second) is not clusters.layout_of(first)
+    assert (
+        clusters.layout_of(second).code.tolist()
+        == clusters.layout_of(first).code[::-1].tolist()
+    )
+
+
+def test_a_cell_size_is_a_power_of_two():
+    with pytest.raises(ValueError):
+        grid(np.zeros(3), np.zeros(3), np.zeros(3), zoom=5, cell_px=48)
