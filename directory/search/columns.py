@@ -88,10 +88,54 @@ def _lower(text):
     return text.lower() if isinstance(text, str) else text
 
 
+def register(conn):
+    """Make the name order's lower() known to a connection."""
+    conn.create_function(LOWER, 1, _lower, deterministic=True)
+
+
 def _array(path, name, count):
     if not count:  # an empty file cannot be memory-mapped
         return np.zeros(0, DTYPES[name])
     return open_memmap(path / f"{name}.npy", "w+", DTYPES[name], (count,))
+
+
+class Encoder:
+    """Rows starting with the columns of SELECT -> the fixed-width columns
+    (their texts as codes, numbered in order of first appearance)."""
+
+    def __init__(self, besoin_slugs, values=None):
+        self.slugs = list(besoin_slugs)
+        self.needs = _Bits({slug: 1 << i for i, slug in enumerate(self.slugs)})
+        self.publics, self.modalites = _Bits(PUBLIC_BITS), _Bits(MODALITE_BITS)
+        self.remote = _Remote()
+        self.codes = {name: _Codes() for name in CODED}
+        for name in CODED if values else ():
+            self.codes[name].update((v, i) for i, v in enumerate(values[name]))
+
+    def encode(self, rows):
+        cols, n, out = list(zip(*rows, strict=False))[:WIDTH], len(rows), {}
+        out["rowid"] = np.array(cols[0], dtype=np.int64)
+        out["active"] = np.array(cols[1], dtype=np.bool_)
+        latitude = np.array(cols[2], dtype=np.float64)  # None -> nan
+        longitude = np.array(cols[3], dtype=np.float64)
+        out["placed"] = ~np.isnan(latitude)
+        out["latitude"] = np.nan_to_num(latitude, nan=0.0)
+        out["longitude"] = np.nan_to_num(longitude, nan=0.0)
+        for name, table, col in (
+            ("besoins", self.needs, 4),
+            ("publics", self.publics, 5),
+            ("modalites", self.modalites, 7),
+            ("remote", self.remote, 8),
+        ):
+            out[name] = np.fromiter(map(table.__getitem__, cols[col]), DTYPES[name], n)
+        for name, col in (("frais", 6), ("zone", 9), ("hours", 10)):
+            codes = self.codes[name]
+            out[name] = np.fromiter(map(codes.__getitem__, cols[col]), np.int32, n)
+        return out
+
+    def values(self, count):
+        values = {name: list(self.codes[name]) for name in CODED}
+        return {**values, "besoin_slugs": self.slugs, "count": count}
 
 
 class Writer:
@@ -100,41 +144,17 @@ class Writer:
     def __init__(self, path, count, besoin_slugs):
         path.mkdir(parents=True)
         self.path, self.count, self.filled = path, count, 0
-        self.slugs = list(besoin_slugs)
         self.arrays = {name: _array(path, name, count) for name in DTYPES}
-        self.needs = _Bits({slug: 1 << i for i, slug in enumerate(self.slugs)})
-        self.publics, self.modalites = _Bits(PUBLIC_BITS), _Bits(MODALITE_BITS)
-        self.remote = _Remote()
-        self.codes = {name: _Codes() for name in CODED}
+        self.encoder = Encoder(besoin_slugs)
 
     def add(self, rows):
         """Rows starting with the columns of SELECT, in rowid order."""
         if not rows:
             return
-        cols = list(zip(*rows, strict=False))
-        n, start = len(rows), self.filled
-        end = start + n
-        put = {name: array[start:end] for name, array in self.arrays.items()}
-        put["rowid"][:] = cols[0]
-        put["active"][:] = cols[1]
-        latitude = np.array(cols[2], dtype=np.float64)  # None -> nan
-        longitude = np.array(cols[3], dtype=np.float64)
-        put["placed"][:] = ~np.isnan(latitude)
-        put["latitude"][:] = np.nan_to_num(latitude, nan=0.0)
-        put["longitude"][:] = np.nan_to_num(longitude, nan=0.0)
-        for name, table, col in (
-            ("besoins", self.needs, 4),
-            ("publics", self.publics, 5),
-            ("modalites", self.modalites, 7),
-            ("remote", self.remote, 8),
-        ):
-            put[name][:] = np.fromiter(
-                map(table.__getitem__, cols[col]), DTYPES[name], n
-            )
-        for name, col in (("frais", 6), ("zone", 9), ("hours", 10)):
-            codes = self.codes[name]
-            put[name][:] = np.fromiter(map(codes.__getitem__, cols[col]), np.int32, n)
-        self.filled = end
+        start = self.filled
+        self.filled += len(rows)
+        for name, array in self.encoder.encode(rows).items():
+            self.arrays[name][start : self.filled] = array
 
     def finish(self, conn):
         """Sort orders (SQLite sorts, in the caller's read snapshot), values,
@@ -142,7 +162,7 @@ class Writer:
         if self.filled != self.count:
             raise ValueError(f"{self.filled} lignes lues, {self.count} attendues")
         rowid = self.arrays["rowid"]
-        conn.create_function(LOWER, 1, _lower, deterministic=True)
+        register(conn)
         for name, order in (("by_nom", BY_NOM), ("by_date", BY_DATE)):
             target, filled = self.arrays[name], 0
             cursor = conn.execute(
@@ -153,9 +173,7 @@ class Writer:
                 target[filled : filled + len(rowids)] = np.searchsorted(rowid, rowids)
                 filled += len(rowids)
         self.arrays["nom_rank"][self.arrays["by_nom"]] = np.arange(self.count)
-        values = {name: list(self.codes[name]) for name in CODED}
-        values["besoin_slugs"] = self.slugs
-        values["count"] = self.count
+        values = self.encoder.values(self.count)
         for name, array in self.arrays.items():
             if self.count:
                 array.flush()
@@ -169,15 +187,13 @@ def count(conn):
     return conn.execute(f"select count(*) from services where {WHERE}").fetchone()[0]
 
 
-def write(conn, path, besoin_slugs, extra="", each=None):
-    """Write the columns at `path` in one pass over the services; with
-    `extra` columns selected after SELECT's, `each(rows)` gets every chunk
-    (the caller indexes the same rows). Call inside one read transaction."""
+def write(conn, path, besoin_slugs, select=SELECT, each=None):
+    """Write the columns at `path` in one pass over the services, selected as
+    `select` (SELECT, maybe with more columns after it); `each(rows)` gets
+    every chunk (the caller indexes the same rows). Call inside one read
+    transaction."""
     writer = Writer(path, count(conn), besoin_slugs)
-    more = f", {extra}" if extra else ""
-    cursor = conn.execute(
-        f"select {SELECT}{more} from services where {WHERE} order by rowid"
-    )
+    cursor = conn.execute(f"select {select} from services where {WHERE} order by rowid")
     while rows := cursor.fetchmany(CHUNK):
         writer.add(rows)
         if each is not None:

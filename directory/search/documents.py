@@ -8,6 +8,7 @@ import tantivy
 
 from ..catalogue.services import MULTI
 from .analysis import EXACT, STEM
+from .columns import SELECT
 
 # Text fields analysed with the French stemmer, and their ranking weight. The
 # words of a service's needs (labels, synonyms) are not copied into every
@@ -28,16 +29,16 @@ TEXTS = {  # text field -> its column
     "commune": "commune",
     "description": "description",
 }
-# A document's texts as JSON, made by SQLite (C, no Python per field), then
-# the cells Python turns into lists (a few hundred distinct values each).
+# A row to index: the columns' row (module `columns`, so that one pass feeds
+# both), then the document's texts as JSON made by SQLite (C, no Python per
+# field); Python adds the cells as lists (a few hundred distinct values each).
 _TEXTS = [f"coalesce({column}, '')" for column in TEXTS.values()]
 COLUMNS = (
-    "json_object('rowid', rowid, 'id', id, "
+    f"{SELECT}, json_object('rowid', rowid, 'id', id, "
     + ", ".join(f"'{field}', {text}" for field, text in zip(TEXTS, _TEXTS, strict=True))
     + f", '{EXACT_FIELD}', "
     + " || ' ' || ".join(_TEXTS)
-    + "), besoins, publics, frais, modalites_acces, zone_eligibilite,"
-    " modes_accueil, latitude, longitude"
+    + ")"
 )
 
 
@@ -98,12 +99,13 @@ class Documents:
         self.accueil = _Cells("accueil")
 
     def __call__(self, row):
-        texts, besoins, publics, frais, modalites, zone, accueil, lat, lon = row
+        """The JSON document of a row selected as COLUMNS."""
+        (_, _, lat, lon, besoins, publics, frais, modalites, accueil, zone) = row[:10]
         place = ""
         if lat is not None and lon is not None:
             place = f',"lat":{float(lat)!r},"lon":{float(lon)!r}'
         return (
-            f"{texts[:-1]},{self.besoin[besoins]},{self.public[publics]},"
+            f"{row[11][:-1]},{self.besoin[besoins]},{self.public[publics]},"
             f"{self.frais[frais]},{self.modalite[modalites]},{self.zone[zone]},"
             f"{self.accueil[accueil]}{place}}}"
         )

@@ -42,6 +42,7 @@ from .documents import (  # noqa: F401 (the index's fields, used by the queries)
 )
 from .hours import data_version
 from .lexicon import build_lexicon, update_lexicon
+from .patch import patch
 
 FORMAT = "3"  # bump when the schema or the analysis changes: forces a rebuild
 HEAP = 64_000_000  # the writer's memory budget, whatever the number of rows
@@ -280,16 +281,14 @@ def _write(db, work):
     writer = index.writer(heap_size=HEAP, num_threads=THREADS)
     needs = need_texts(db)
     (work / "besoins.json").write_text(json.dumps(needs), encoding="utf-8")
-    make, add, skip = Documents(), writer.add_json, columns.WIDTH
+    make, add = Documents(), writer.add_json
 
     def each(rows):
         for row in rows:
             if row[1]:  # not closed: shown
-                add(make(row[skip:]))
+                add(make(row))
 
-    columns.write(
-        db.conn, work / columns.FOLDER, need_slugs(db), extra=COLUMNS, each=each
-    )
+    columns.write(db.conn, work / columns.FOLDER, need_slugs(db), COLUMNS, each)
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
@@ -315,8 +314,8 @@ def _changed(db, root, previous, name):
 def _update(db, previous, work, ids):
     """A new version = the previous one (files hard-linked: segments are never
     rewritten) minus the documents of `ids`, plus their current rows; the
-    lexicon gains their words; the columns are written again (a pass without
-    text, sorted by SQLite)."""
+    lexicon gains their words; the columns are patched (module `patch`), or
+    written again when services were added or removed."""
     for part in ("main", "lexique"):
         (work / part).mkdir(parents=True)
         for file in (previous / part).iterdir():
@@ -336,12 +335,14 @@ def _update(db, previous, work, ids):
             f"select {COLUMNS} from services where {SHOWN} and id in ({marks})", chunk
         ):
             writer.add_json(make(row))
-            texts.append(json.loads(row[0])[EXACT_FIELD])
+            texts.append(json.loads(row[-1])[EXACT_FIELD])
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
     update_lexicon(index.searcher(), EXACT_FIELD, work / "lexique", needs, texts)
-    columns.write(db.conn, work / columns.FOLDER, need_slugs(db))
+    slugs, target = need_slugs(db), work / columns.FOLDER
+    if not patch(db.conn, previous / columns.FOLDER, target, slugs, ids):
+        columns.write(db.conn, target, slugs)
 
 
 def documents(db):

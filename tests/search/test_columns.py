@@ -68,10 +68,13 @@ def assert_columns_match(db):
 
 
 def _arrays(db):
-    """Copies of the current version's column files, and its values."""
+    """Copies of the current version's columns, the coded ones decoded."""
     name = engine.current(db).name
     arrays, values = columns.load(engine.folder(db) / name / columns.FOLDER)
-    return {k: np.array(v) for k, v in arrays.items()}, values
+    out = {k: np.array(v) for k, v in arrays.items()}
+    for coded in columns.CODED:
+        out[coded] = [values[coded][code] for code in arrays[coded].tolist()]
+    return out
 
 
 @pytest.fixture
@@ -121,30 +124,34 @@ def test_missing_column_files_rebuild_the_version(app):
         assert (engine.folder(db) / "CURRENT").read_text() == name
 
 
-def test_an_update_writes_the_columns_of_a_full_build(app, monkeypatch):
+def test_an_edit_patches_the_columns_as_a_full_build_writes_them(app, monkeypatch):
     with app.app_context():
         db = get_db()
-        importer.apply_edits(
-            db,
-            {"escale": {"nom": "Abri de nuit", "frais": "payant"}},
-            user="t",
-            label="fiche",
-        )
-        importer.apply_edits(
+        written = []
+        write = columns.write
+        monkeypatch.setattr(columns, "write", lambda *a: written.append(a) or write(*a))
+        edits = {
+            # moves in the name order; a new hours value; another fee
+            "escale": {"nom": "Abri de nuit", "frais": "payant"},
+            "tricot-nom": {"horaires": "Mo-Fr 09:00-12:00"},
+        }
+        importer.apply_edits(db, edits, user="t", label="fiche")
+        closing = importer.apply_edits(
             db, {"colis": {"statut": "ferme"}}, user="t", label="fiche"
         )
-        updated, values = _arrays(db)
+        importer.undo(db, closing)
+        importer.apply_edits(
+            db, {"brocante": {"nom": "Zèbre solidaire"}}, user="t", label="fiche"
+        )
+        assert not written  # every version patched from the previous one
+        patched = _arrays(db)
         assert_columns_match(db)
-        built = []
-        write = engine._write
-        monkeypatch.setattr(engine, "_write", lambda *a: built.append(a) or write(*a))
-        engine.rebuild(db)
-        assert built  # a full build this time
-        full, full_values = _arrays(db)
-        assert values == full_values
-        assert sorted(updated) == sorted(full)
+        engine.rebuild(db)  # a full build
+        assert written
+        full = _arrays(db)
+        assert sorted(patched) == sorted(full)
         for name, array in full.items():
-            assert np.array_equal(updated[name], array), name
+            assert np.array_equal(patched[name], array), name
 
 
 def test_the_needs_renumbered_by_the_caller(app):
