@@ -10,7 +10,7 @@ from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import log_entry, writing
 from ..search.engine import after_commit
-from .inserts import bulk_insert, insert_services
+from .inserts import insert_services, insert_spooled
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
@@ -138,32 +138,28 @@ def apply(db, report, *, user, structure_id=None):
 
 
 def _insert_new(db, new, import_id, stamp, sourced):
-    """Insert the new services by batches (a spooled report is read back from
-    disk batch by batch), with their service↔need rows and creation entries.
+    """Insert the new services with their service↔need rows and creation
+    entries, in id order: every b-tree keyed on the id grows at its end.
 
-    In id order, every b-tree keyed on the id grows at its end: a report held
-    in memory is sorted; a spooled one is written in its order (sorted when
-    the file was), never sorted whole in memory.
+    A spooled report is copied by SQL from its TEMP table (sorted there, no
+    Python object per row); a report held in memory is sorted here.
     """
-    batches = new.batches() if hasattr(new, "batches") else [list(new)]
-    if not getattr(new, "spilled", False):
-        batches = [sorted(batch) for batch in batches]
-    conn = db.conn
-    with bulk_insert(db, len(new), provenance=sourced) as insert:
-        for batch in batches:
-            if sourced:  # importe_le is the last record column: when written
-                batch = [r[:-1] + (stamp,) for r in batch]
-            insert_services(db, batch, stamp, provenance=sourced, indexes=insert)
-            pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
-            pairs.sort()  # the b-tree's own order
-            conn.executemany(
-                "insert into service_besoins (besoin, service_id) values (?, ?)",
-                pairs,
-            )
-            conn.executemany(
-                CHANGES_SQL,
-                [(import_id, r[0], "creation", None, "null", "null") for r in batch],
-            )
+    if getattr(new, "spilled", False):
+        insert_spooled(db, new, import_id, stamp, provenance=sourced)
+        return
+    batch = sorted(tuple(r) for r in new)
+    if sourced:  # importe_le is the last record column: when it was written
+        batch = [r[:-1] + (stamp,) for r in batch]
+    insert_services(db, batch, stamp, provenance=sourced)
+    pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
+    pairs.sort()  # the b-tree's own order
+    db.conn.executemany(
+        "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
+    )
+    db.conn.executemany(
+        CHANGES_SQL,
+        [(import_id, r[0], "creation", None, "null", "null") for r in batch],
+    )
 
 
 def _json(value):

@@ -19,6 +19,7 @@ HEAD = 1 << 20  # the first bytes kept by `scan` (mixed encodings, magic numbers
 DETECTOR_SAMPLE = 4 << 20  # what charset-normalizer sees of a large file
 # Bytes Windows-1252 leaves undefined: a file holding one is not cp1252.
 CP1252_HOLES = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+UTF8_SPACES = (b"\xc2\xa0", b"\xe2\x80\xaf")  # U+00A0, U+202F
 
 
 class _Shield(io.RawIOBase):
@@ -78,6 +79,7 @@ class Scan:
     utf8: bool = True  # decodes as strict UTF-8
     cp1252: bool = True  # holds none of Windows-1252's undefined bytes
     odd_spaces: bool = False  # non-breaking or narrow spaces may occur
+    odd_spaces_utf8: bool = False  # the same, in UTF-8: no false alarm on « à »
 
 
 def scan(source):
@@ -99,10 +101,13 @@ def scan(source):
                 found.utf8 = False
         if found.cp1252 and any(hole in chunk for hole in CP1252_HOLES):
             found.cp1252 = False
-        if not found.odd_spaces:
-            # U+00A0 in cp1252 or UTF-8; U+202F is E2 80 AF (maybe split).
-            found.odd_spaces = b"\xa0" in chunk or b"\x80\xaf" in tail + chunk[:2]
-            found.odd_spaces = found.odd_spaces or b"\xe2\x80\xaf" in chunk
+        if not found.odd_spaces:  # any A0 byte: U+00A0 in cp1252, or in UTF-8
+            found.odd_spaces = b"\xa0" in chunk
+        if not found.odd_spaces_utf8:  # C2 A0, E2 80 AF (maybe split)
+            edge = tail + chunk[:2]
+            found.odd_spaces_utf8 = any(
+                space in chunk or space in edge for space in UTF8_SPACES
+            )
         tail = chunk[-2:]
     if found.utf8:
         try:

@@ -5,7 +5,6 @@ One engine for the CLI and the web upload. `prepare` never writes; `apply`
 trail that `undo` replays backwards. No Flask imports.
 """
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine 
 from .read import read_file
 from .records import (  # noqa: F401 - engine API
     COMPARED,
+    RECORD_COLUMNS,
     ImportRefused,
     Record,
     fetch_services,
@@ -120,7 +120,7 @@ def prepare(
     clock = time.perf_counter()
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
     report = ImportReport(filename, table.sha256, table.size)
-    report.new = Spool(Record, directory=_folder(db))
+    report.new = Spool(Record, columns=RECORD_COLUMNS, db=db)
     refresh = report.refresh_date = refresh_date and refresh_date.isoformat()
     report.encoding, report.delimiter = table.encoding, table.delimiter
     if table.blocked:
@@ -188,20 +188,14 @@ def prepare(
     report.issues.extend(diff_issues)
     if report.errors:
         _forget(report)
+    report.new.flush()  # all on disk, or all in memory
     return report
-
-
-def _folder(db):
-    """The database's folder (spooled records stay on its disk), or None."""
-    for _, name, path in db.execute("pragma database_list").fetchall():
-        if name == "main" and path:
-            return os.path.dirname(path)
-    return None
 
 
 def _forget(report):
     """A report with errors writes nothing: drop what it would have written."""
     report.new.close()
+    report.new = Spool(Record)
     report.changed, report.unchanged, report.closed = [], [], []
     report.refreshed = []
 

@@ -3,6 +3,7 @@ instead of grown row by row. No Flask imports."""
 
 from contextlib import contextmanager
 
+from ..catalogue.services import MULTI
 from ..schema import PROVENANCE_COLUMNS
 from .records import RECORD_COLUMNS
 
@@ -70,3 +71,34 @@ def bulk_insert(db, count, *, provenance=True):
             conn.execute(create)
     finally:
         conn.execute(f"pragma cache_size = {int(cache)}")
+
+
+def insert_spooled(db, spool, import_id, stamp, *, provenance=True):
+    """Copy the new services spooled in a TEMP table (module `spool`) into
+    `services`, `service_besoins` and the audit's creation rows, each in its
+    b-tree's order, all in SQL."""
+    conn, table, count = db.conn, spool.table, len(spool)
+    columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
+    picked = [f"[{c}]" for c in columns[:-2]]
+    if provenance:  # importe_le: when this import wrote it
+        picked[-1] = ":stamp"
+    with bulk_insert(db, count, provenance=provenance):
+        conn.execute(
+            f"insert into services ({', '.join(columns)})"
+            f" select {', '.join(picked)}, :stamp, :stamp from {table} order by id",
+            {"stamp": stamp},
+        )
+    # Needs are slugs (letters, digits, dashes) joined by MULTI: a JSON array.
+    conn.execute(
+        "insert into service_besoins (besoin, service_id)"
+        " select need.value, spool.id"
+        f" from {table} spool, json_each('[\"' || replace(spool.besoins, :multi,"
+        " '\",\"') || '\"]') need order by 1, 2",
+        {"multi": MULTI},
+    )
+    conn.execute(
+        "insert into changes (import_id, service_id, action, champ, avant, apres)"
+        f" select :import, id, 'creation', null, 'null', 'null' from {table}"
+        " order by id",
+        {"import": import_id},
+    )

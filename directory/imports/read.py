@@ -182,7 +182,12 @@ def _read_csv(source, found, table):
     stream.close()
     table.delimiter = sniff_delimiter(first.lstrip("\ufeff"))
     lines = stream = text_stream(source, codec)
-    if found.odd_spaces:
+    odd_spaces = True  # UTF-16, mixed or detected codecs: no guess
+    if codec in ("utf-8", "utf-8-sig"):
+        odd_spaces = found.odd_spaces_utf8
+    elif codec == "cp1252":
+        odd_spaces = found.odd_spaces
+    if odd_spaces:
         # Spaces Excel writes (non-breaking, narrow) become plain spaces, line
         # by line and in C, before the CSV parser splits cells.
         lines = (line.replace("\u00a0", " ").replace("\u202f", " ") for line in lines)

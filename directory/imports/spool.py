@@ -2,35 +2,51 @@
 an import's memory stays bounded whatever the file's size. No Flask imports.
 
 Below SPOOL_AT records a Spool is a plain in-memory list (web uploads, previews
-and pending uploads never touch the disk); past it, every full batch is
-marshal'ed to an anonymous temporary file (unlinked at creation: nothing is
-left behind, even after a crash) and read back batch by batch.
+and pending uploads never touch the disk); past it, the records go by batches
+to a TEMP table of the database connection: SQLite keeps it in its own
+temporary file (deleted when the connection closes, even after a crash), never
+in the database, and the writer copies it into `services` in SQL, sorted by id
+(module `inserts`), without making Python objects of the rows again.
 """
 
+import contextlib
 import itertools
-import marshal
-import tempfile
-import weakref
 
 SPOOL_AT = 10_000  # records held in memory; the tests lower it
+_names = itertools.count(1)
+
+
+@contextlib.contextmanager
+def _autocommit(conn):
+    """Writes to TEMP tables outside any transaction commit at once: Python's
+    sqlite3 would otherwise open one that the import's writer then nests in."""
+    if conn.in_transaction:
+        yield
+        return
+    level, conn.isolation_level = conn.isolation_level, None
+    try:
+        yield
+    finally:
+        conn.isolation_level = level
 
 
 class Spool:
-    """Append-only sequence of tuples (Records): len()-able, iterable, sliced
-    from its start, equal to the list of its items.
+    """Append-only sequence of tuples of `columns` (Records): len()-able,
+    iterable, sliced from its start, equal to the list of its items.
 
     :param wrap: turns a stored tuple back into an item (e.g. Record).
-    :param limit: records kept in memory before a batch goes to disk
-        (default: the module's SPOOL_AT when the spool is made).
+    :param db: the connection whose TEMP schema receives the spilled rows
+        (None: always in memory).
+    :param limit: records held in memory before a batch is spilled (default:
+        the module's SPOOL_AT when the spool is made).
     """
 
-    def __init__(self, wrap=tuple, limit=None, directory=None):
-        self.wrap = wrap
+    def __init__(self, wrap=tuple, *, columns=(), db=None, limit=None):
+        self.wrap, self.columns, self.db = wrap, tuple(columns), db
         self.limit = limit or SPOOL_AT
-        self.directory = directory
+        self.table = None  # temp.<name> once spilled
         self.ordered = True  # first items strictly ascending so far
-        self._items, self._batches, self._count = [], [], 0
-        self._file, self._last = None, None
+        self._items, self._count, self._last = [], 0, None
 
     def append(self, item):
         key = item[0]
@@ -39,37 +55,41 @@ class Spool:
         self._last = key
         self._items.append(item)
         self._count += 1
-        if len(self._items) >= self.limit:
+        if len(self._items) >= self.limit and self.db is not None:
             self._spill()
 
     @property
     def spilled(self):
-        """True once some batches live on disk."""
-        return bool(self._batches)
+        """True once rows live in the TEMP table."""
+        return self.table is not None
 
     def _spill(self):
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(dir=self.directory)
-            weakref.finalize(self, self._file.close)  # a spool dropped unclosed
-        data = marshal.dumps([tuple(item) for item in self._items])
-        self._file.seek(0, 2)
-        self._batches.append((self._file.tell(), len(data)))
-        self._file.write(data)
+        conn = self.db.conn
+        with _autocommit(conn):
+            if self.table is None:
+                self.table = f"temp.import_spool_{next(_names)}"
+                names = ", ".join(f"[{c}]" for c in self.columns)
+                conn.execute(f"create table {self.table} ({names})")
+            marks = ", ".join("?" * len(self.columns))
+            # Plain tuples: sqlite3 reads a tuple subclass item by item
+            # through its Python __getitem__.
+            conn.executemany(
+                f"insert into {self.table} values ({marks})",
+                [tuple(item) for item in self._items],
+            )
         self._items = []
 
-    def batches(self):
-        """Lists of plain tuples, in the order of appending."""
-        for offset, length in self._batches:
-            self._file.seek(offset)
-            yield marshal.loads(self._file.read(length))
-        if self._items:
-            yield [tuple(item) for item in self._items]
+    def flush(self):
+        """Spill what is still in memory, when the spool is on disk already."""
+        if self.table is not None and self._items:
+            self._spill()
 
     def __iter__(self):
         wrap = self.wrap
-        for offset, length in self._batches:
-            self._file.seek(offset)
-            yield from map(wrap, marshal.loads(self._file.read(length)))
+        if self.table is not None:
+            cursor = self.db.conn.execute(f"select * from {self.table} order by rowid")
+            while rows := cursor.fetchmany(1000):
+                yield from map(wrap, rows)
         yield from self._items
 
     def __len__(self):
@@ -100,7 +120,8 @@ class Spool:
         return f"<Spool of {self._count}{' (on disk)' if self.spilled else ''}>"
 
     def close(self):
-        """Forget everything and remove the temporary file."""
-        if self._file is not None:
-            self._file.close()
-        self._file, self._items, self._batches, self._count = None, [], [], 0
+        """Forget everything; the TEMP table is dropped."""
+        if self.table is not None:
+            with _autocommit(self.db.conn):
+                self.db.conn.execute(f"drop table if exists {self.table}")
+        self.table, self._items, self._count = None, [], 0
