@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,7 @@ UPDATE_MAX = 20_000  # changed services an update handles; more: a full build
 logger = logging.getLogger(__name__)
 _opened = {}  # index folder -> Engine
 _versions = {}  # (database, journal) -> version name: see `_wanted`
+_seen = weakref.WeakKeyDictionary()  # Database -> (its commits seen, _wanted)
 _lock = threading.Lock()
 
 
@@ -156,14 +158,22 @@ def _open(root, name):
 
 
 def _wanted(db):
-    """(folder, version) of the database, the version computed again only
-    when the import journal, the database file or its birth changed (the
-    needs' words change with the database's migrations and seed only)."""
-    path = db.conn.execute("pragma database_list").fetchone()[2]
-    birth = db.conn.execute("select min(applied_at) from _sqlite_migrations")
+    """(folder, version) of the database. On a connection that has seen no
+    commit since its last call (SQLite's data_version for the other
+    connections, its own count of changes), nothing is read again; else the
+    version is computed again only when the import journal, the database
+    file or its birth changed (the needs' words change with the database's
+    migrations and seed only)."""
+    conn = db.conn
+    mark = (conn.execute("pragma data_version").fetchone()[0], conn.total_changes)
+    seen = _seen.get(db)
+    if seen is not None and seen[0] == mark:
+        return seen[1]
+    path = conn.execute("pragma database_list").fetchone()[2]
+    birth = conn.execute("select min(applied_at) from _sqlite_migrations")
     key = (
         path,
-        os.stat(path).st_ino if path else id(db.conn),
+        os.stat(path).st_ino if path else id(conn),
         birth.fetchone()[0],
         data_version(db),
     )
@@ -173,7 +183,9 @@ def _wanted(db):
         if len(_versions) > 64:
             _versions.clear()
         _versions[key] = name
-    return folder(db), name
+    found = (folder(db), name)
+    _seen[db] = (mark, found)
+    return found
 
 
 def current(db):
