@@ -7,6 +7,7 @@ Schemathesis against a live server with it.
 
 from ..catalogue.services import SUMMARY_COLUMNS
 from ..catalogue.vocabulary import PUBLICS
+from .openapi_carte import carte_operation
 
 # Rules between parameters, which JSON Schema cannot say of separate query
 # parameters: in the descriptions, the documented 400, and these extensions
@@ -345,6 +346,9 @@ def openapi_document(server_url, besoins=None):
             }
         },
     }
+    document["paths"]["/carte/grappes.json"] = carte_operation(
+        search_parameters(besoins), EXCLUSIVE, TOGETHER, bad
+    )
     # Any server refuses an over-long address before the application sees it.
     too_long = {"description": "Adresse trop longue (refusée par le serveur web)."}
     for operations in document["paths"].values():

@@ -10,8 +10,10 @@ import re
 
 import numpy as np
 from flask import jsonify, url_for
+from werkzeug.datastructures import MultiDict
 
 from ..db import get_db
+from ..opendata.openapi_carte import IGNORED
 from ..search.clusters import (
     MAX_ZOOM,
     MIN_ZOOM,
@@ -21,8 +23,9 @@ from ..search.clusters import (
     view_for,
 )
 from ..search.index import fetch_rows
-from ..search.query import ParamError, parse_integer, parse_params
+from ..search.query import PARAMETERS, ParamError, parse_integer, parse_params
 from ..search.query import search as run_query
+from .api import check_documented
 from .context import clock, get_besoins, get_gazetteer
 from .maps import rows_for_map
 
@@ -31,19 +34,23 @@ from .maps import rows_for_map
 NOMINAL_PX = (1000, 600)
 FIRST_MAX_ZOOM = 13
 TRIMMED_ABOVE = 1_000  # past this many, the first view leaves out 0.1 % strays
-DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+# A coordinate of `bbox`, as openapi_carte.BBOX_PATTERN documents it (with
+# its range): no « + », no spaces, no exponent, a point and digits after it.
+DECIMAL = re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{1,12})?")
+# The search parameters the map reads: all but those of the list.
+FILTERS = tuple(name for name in PARAMETERS if name not in IGNORED)
 POINT_COLUMNS = "id, nom, commune, besoins, latitude, longitude"
 
 
 def parse_view(args):
     """(bbox, zoom) of the query string, or a French ParamError."""
-    text = (args.get("bbox") or "").strip()
+    text = args.get("bbox") or ""
     if not text:
         raise ParamError(
             "« bbox » manque : ouest,sud,est,nord en degrés décimaux.", "bbox"
         )
     parts = text.split(",")
-    if len(parts) != 4 or not all(DECIMAL.fullmatch(p.strip()) for p in parts):
+    if len(parts) != 4 or not all(DECIMAL.fullmatch(p) for p in parts):
         raise ParamError(
             "« bbox » s'écrit ouest,sud,est,nord : quatre nombres en degrés "
             "décimaux (chiffres 0 à 9, point décimal), séparés par des virgules.",
@@ -142,19 +149,34 @@ def first_items(db, result, *, besoin_slugs, slugs):
     return {**found, "vue": list(bbox), "zoom": zoom}
 
 
-def source_url(args):
-    """The clusters' URL for these filters (the script adds bbox and zoom)."""
-    values = {k: args.getlist(k) for k in args if k not in ("page", "par_page")}
-    return url_for("public.clusters", **values)
+def source_url(args, query):
+    """The clusters' URL for these filters (the script adds bbox and zoom), in
+    the values the endpoint documents: the page's form is more lenient
+    (« ouvert=oui », « frais=Gratuit », a need by its label).
+
+    :param args: the page's query string (public.page_args); query: as parsed.
+    """
+    values = {name: args.get(name) for name in ("q", "commune", "lat", "lon", "rayon")}
+    values.update(
+        besoin=query.besoins,
+        public=query.publics,
+        frais=query.frais,
+        modalite=query.modalites,
+        ouvert="1" if query.ouvert else None,
+    )
+    return url_for("public.clusters", **{k: v for k, v in values.items() if v})
 
 
-def answer(args, raw):
+def answer(raw):
     """The JSON of /carte/grappes.json: clusters and lone services of a view.
 
-    :param args: the search filters (public.page_args); raw: request.args.
+    :param raw: request.args; the list's parameters (IGNORED) are left out,
+        the others must hold documented values (as for /api/services).
     """
     db = get_db()
+    args = MultiDict((k, v) for k, v in raw.items(multi=True) if k in FILTERS)
     try:
+        check_documented(args)
         bbox, zoom = parse_view(raw)
         besoins = get_besoins(db)
         query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)

@@ -271,7 +271,7 @@ def carte():
     first = map_clusters.first_items(
         db, selection, besoin_slugs=slugs, slugs=[b["slug"] for b in context["besoins"]]
     )
-    first["source"] = map_clusters.source_url(args)
+    first["source"] = map_clusters.source_url(args, query)
     carte = map_for([], context["besoins"], "carte carte-plein-ecran", clusters=first)
     return render_template(
         "public/carte.html",
@@ -292,7 +292,7 @@ def carte():
 def clusters():
     """The map's clusters and lone services for a view (bbox, zoom) and the
     filters of /carte, in JSON."""
-    return map_clusters.answer(page_args(), request.args)
+    return map_clusters.answer(request.args)
 
 
 def render_fiche(row, form, status=200, limited=False):

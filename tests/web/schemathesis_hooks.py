@@ -27,6 +27,21 @@ def respects_rules(operation, query):
     return True
 
 
+def ordered_box(text):
+    """A bbox « ouest,sud,est,nord » with its corners swapped as needed so
+    that west <= east and south <= north (what x-boite-ordonnee states)."""
+    try:
+        parts = str(text).split(",")
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        return text
+    if west > east:
+        parts[0], parts[2] = parts[2], parts[0]
+    if south > north:
+        parts[1], parts[3] = parts[3], parts[1]
+    return ",".join(parts)
+
+
 @schemathesis.hook
 def filter_case(context, case):
     return respects_rules(case.operation.definition.raw, case.query)
@@ -39,6 +54,9 @@ def map_case(context, case):
     if case.meta is None or case.meta.generation.mode.value != "positive":
         return case
     query = case.query or {}
+    box = case.operation.definition.raw.get("x-boite-ordonnee")
+    if box and query.get(box):
+        query[box] = ordered_box(query[box])
     if query.get("commune"):
         examples = next(
             (

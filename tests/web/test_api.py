@@ -48,9 +48,15 @@ def test_documented_search_parameters_are_exactly_those_read(app, client):
 
 def test_documented_paths_exist(client):
     document = client.get("/api/openapi.json").get_json()
-    for path in document["paths"]:
+    for path, operations in document["paths"].items():
+        required = {  # a required parameter takes its first example
+            p["name"]: p["schema"]["examples"][0]
+            for p in operations["get"].get("parameters", [])
+            if p["in"] == "query" and p["required"]
+        }
         response = client.get(
-            path.replace("{id}", "anef-cantal--accueil-de-jour-aurillac")
+            path.replace("{id}", "anef-cantal--accueil-de-jour-aurillac"),
+            query_string=required,
         )
         assert response.status_code == 200, path
 

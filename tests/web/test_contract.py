@@ -74,7 +74,7 @@ def test_schemathesis_finds_no_failure(live_api, tmp_path):
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    assert "4 selected / 4 total" in output
+    assert "5 selected / 5 total" in output
     assert "No issues found" in output
 
 
