@@ -74,6 +74,19 @@ class SearchIndex:
             self.besoins = _remap(self.besoins, values["besoin_slugs"], besoin_slugs)
         self.frais = Coded(arrays["frais"], [v or "" for v in values["frais"]])
         self.zone_values, self.hours_values = values["zone"], values["hours"]
+        self._need_counts = None
+
+    def need_counts(self):
+        """{need slug: number of open services with it} (what
+        catalogue.services.needs_with_counts counts, without a pass over
+        SQLite), computed once per index version."""
+        if self._need_counts is None:
+            needs = self.besoins[self.active]
+            self._need_counts = {
+                slug: int(np.count_nonzero(needs & np.uint32(bit)))
+                for slug, bit in self.besoin_bits.items()
+            }
+        return self._need_counts
 
     # -- filters ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ writes the same columns as a full build."""
 import numpy as np
 import pytest
 
-from directory.catalogue.services import MULTI
+from directory.catalogue.services import MULTI, needs_with_counts
 from directory.db import get_db
 from directory.imports import engine as importer
 from directory.search import columns, engine, index
@@ -168,3 +168,13 @@ def test_the_needs_renumbered_by_the_caller(app):
         bits = {slug: 1 << i for i, slug in enumerate(reverse)}
         for position, rowid in enumerate(opened.rowid.tolist()):
             assert opened.besoins[position] == _bits(rows[rowid], bits)
+
+
+def test_need_counts_are_those_of_the_needs_page(app):
+    with app.app_context():
+        db = get_db()
+        slugs = engine.need_slugs(db)
+        counts = index.get_index(db, slugs).need_counts()
+        expected = {row["slug"]: row["total"] for row in needs_with_counts(db)}
+        assert counts == expected
+        assert counts["alimentation"] == 2  # « ferme » is closed
