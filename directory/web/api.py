@@ -14,7 +14,7 @@ from ..opendata.openapi import (
 )
 from ..search import hours
 from ..search.query import ParamError, parse_integer, parse_params, search
-from .context import clock, get_besoins, get_gazetteer
+from .context import clock, get_besoins, get_gazetteer, reading_db
 from .present import SUMMARY_READS, detail, summaries
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -28,10 +28,10 @@ def error(message, status, parametre=None):
     return jsonify(body), status
 
 
-def cached(payload, *, per_minute=False):
+def cached(payload, *, per_minute=False, db=None):
     """JSON response with an ETag from the data version (and the minute when the
     payload says "open now"); answers 304 to a matching If-None-Match."""
-    db = get_db()
+    db = get_db() if db is None else db
     parts = [hours.data_version(db), request.full_path]
     if per_minute:
         parts.append(hours.local_minute(clock()).isoformat())
@@ -41,10 +41,10 @@ def cached(payload, *, per_minute=False):
     return response.make_conditional(request)
 
 
-def run_search(args, *, paginate=True, columns="*"):
+def run_search(args, *, paginate=True, columns="*", db=None):
     """Parse the query string and search; ParamError propagates. `columns`:
     those read of each service of the page (SQL, every one by default)."""
-    db = get_db()
+    db = get_db() if db is None else db
     besoins = get_besoins(db)
     gazetteer = lambda: get_gazetteer(db)  # noqa: E731 - loaded only for a place
     query = parse_params(args, gazetteer=gazetteer, besoins=besoins)
@@ -86,7 +86,8 @@ def check_documented(args):
 def services():
     """Search: GET /api/services?q=&besoin=&commune=…"""
     check_documented(request.args)
-    result = run_search(request.args, columns=", ".join(SUMMARY_READS))
+    db = reading_db()
+    result = run_search(request.args, columns=", ".join(SUMMARY_READS), db=db)
 
     def payload():
         place = result.query.place
@@ -105,7 +106,7 @@ def services():
             "services": summaries(result.services, absolute=True),
         }
 
-    return cached(payload, per_minute=True)
+    return cached(payload, per_minute=True, db=db)
 
 
 @bp.route("/services/<service_id>")
