@@ -41,6 +41,9 @@ from .report import (
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[a-z0-9]+(-[a-z0-9]+)*)?$")
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Cells remembered per column: bounds the memory of a 1 000 000-row import
+# (repeated values recur long before this; unique ones would pile up).
+MEMO_SIZE = 50_000
 TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
 
 
@@ -111,18 +114,24 @@ class RowValidator:
             (25, "date_maj", self._date, ""),
         ]
         self._memos = {column: {} for _, column, _, _ in self._plan}
+        self._steps = None  # the plan with each memo, made on first use
         self._places = {}
 
     def validate(self, line, raw):
         """Return (record or None when blocked, issues)."""
         get = raw.get
         rec, problems = {}, []
-        memos = self._memos
-        for step, column, check, default in self._plan:
+        if self._steps is None:  # subclasses may have changed the plan
+            self._steps = [
+                (step, column, check, default, self._memos[column])
+                for step, column, check, default in self._plan
+            ]
+        for step, column, check, default, memo in self._steps:
             value = get(column) or default
-            memo = memos[column]
             hit = memo.get(value)
             if hit is None:
+                if len(memo) >= MEMO_SIZE:  # phones, e-mails: mostly unique
+                    memo.clear()
                 hit = memo[value] = check(unguard(value))
             rec[column] = hit[0]
             if hit[1]:
@@ -157,6 +166,8 @@ class RowValidator:
             place_key += (rec["adresse"],)
         hit = self._places.get(place_key)
         if hit is None:
+            if len(self._places) >= MEMO_SIZE:  # e.g. every row its own point
+                self._places.clear()
             hit = self._places[place_key] = check_place(self.geocoder, place_key)
         rec.update(hit[0])
         if hit[1]:

@@ -243,3 +243,18 @@ def test_cells_without_a_file_stay_bytes_compatible():
     assert decoding.decode("Cœur été".encode("cp1252")) == ("Cœur été", "Windows-1252")
     mixed = "Été\n".encode() + "Cœur\n".encode("cp1252")
     assert decoding.decode(mixed) == ("Été\nCœur\n", MIXED)
+
+
+def test_narrow_space_split_between_two_chunks_is_cleaned(tmp_path, prepare):
+    """U+202F (E2 80 AF) across the first chunk's end is still seen: the
+    partner's narrow space becomes a plain space."""
+    data = as_text(padded(3000, accents=False)).replace("Cœur", "Coeur").encode()
+    cut = decoding.CHUNK - 1
+    assert data[cut - 20 : cut + 20] == b"x" * 40  # inside a description
+    data = data[:cut] + "\u202f".encode() + data[cut + 1 :]
+    path = tmp_path / "services.csv"
+    path.write_bytes(data)
+    report = prepare(path, max_rows=10_000, max_bytes=50 * MB)
+    assert report.ok and report.encoding == "UTF-8"
+    spaced = [r["description"] for r in report.new if " x" in r["description"][60:]]
+    assert len(spaced) == 1 and "\u202f" not in spaced[0]
