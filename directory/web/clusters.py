@@ -7,6 +7,7 @@ need index], the row format of maps.rows_for_map. Grid in search/clusters.py.
 """
 
 import re
+from dataclasses import replace
 
 import numpy as np
 from flask import jsonify, url_for
@@ -23,7 +24,13 @@ from ..search.clusters import (
     view_for,
 )
 from ..search.index import fetch_rows
-from ..search.query import PARAMETERS, ParamError, parse_integer, parse_params
+from ..search.query import (
+    PARAMETERS,
+    ParamError,
+    Query,
+    parse_integer,
+    parse_params,
+)
 from ..search.query import search as run_query
 from .api import check_documented
 from .context import clock, get_besoins, get_gazetteer
@@ -132,7 +139,38 @@ def items(db, result, *, bbox, zoom, besoin_slugs, slugs):
 
 def first_items(db, result, *, besoin_slugs, slugs):
     """items() of the first view, with its "vue" (bbox) and "zoom"; both None
-    (and no item) when no match is placed."""
+    (and no item) when no match is placed. The map of every service (no
+    filter) is computed once per version of the search index."""
+    if not unfiltered(result.query):
+        return _first_items(db, result, besoin_slugs=besoin_slugs, slugs=slugs)
+    index, key = result.index, (tuple(besoin_slugs), tuple(slugs))
+    kept = _whole_maps.get(id(index))
+    if kept is None or kept[0] is not index:
+        while len(_whole_maps) >= WHOLE_MAPS_KEPT:
+            _whole_maps.pop(next(iter(_whole_maps)))
+        kept = _whole_maps[id(index)] = (index, {})
+    if key not in kept[1]:
+        kept[1][key] = _first_items(db, result, besoin_slugs=besoin_slugs, slugs=slugs)
+    return dict(kept[1][key])  # the caller adds its "source"
+
+
+# The first view of the map of every service, per search index (version).
+_whole_maps = {}  # id(index) -> (index, {(besoin_slugs, slugs): first items})
+WHOLE_MAPS_KEPT = 2
+
+
+def unfiltered(query):
+    """True when the Query selects every service: it differs from the
+    default one by the list's order and page at most (a filter added to
+    Query one day counts as a filter)."""
+    default = Query()
+    shown = replace(
+        query, tri=default.tri, page=default.page, par_page=default.par_page
+    )
+    return shown == default
+
+
+def _first_items(db, result, *, besoin_slugs, slugs):
     view = first_view(result)
     if view is None:
         return {

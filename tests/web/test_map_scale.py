@@ -12,8 +12,11 @@ from conftest import copy_db
 import directory.db
 from directory import create_app
 from directory.catalogue.services import MULTI
+from directory.db import get_db
+from directory.imports import engine as importer
 from directory.search import clusters
 from directory.search.clusters import grid
+from directory.web import clusters as web_clusters
 
 DATA_BLOCK = re.compile(
     r'<script type="application/json" id="donnees-[^"]+">(.*?)</script>', re.S
@@ -242,3 +245,39 @@ def test_each_version_of_the_columns_gets_its_own_layout():
 def test_a_cell_size_is_a_power_of_two():
     with pytest.raises(ValueError):
         grid(np.zeros(3), np.zeros(3), np.zeros(3), zoom=5, cell_px=48)
+
+
+# -- the map of every service, once per index version ----------------------------
+
+
+def test_the_map_of_every_service_is_computed_once_per_data_version(
+    app, client, monkeypatch
+):
+    calls = []
+    real = web_clusters.grid
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["zoom"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(web_clusters, "grid", counting)
+    first = payload_of(client.get("/carte").get_data(as_text=True))
+    assert len(calls) == 1
+    # The list's page and order do not change the map: not computed again.
+    again = payload_of(client.get("/carte?page=2&tri=nom").get_data(as_text=True))
+    assert len(calls) == 1 and again == first
+    # A filter is computed for its request.
+    client.get("/carte?besoin=alimentation")
+    assert len(calls) == 2
+    # A service moved far away (a new data version): the map follows.
+    with app.app_context():
+        importer.apply_edits(
+            get_db(),
+            {"anef-cantal--accueil-de-jour-aurillac": {"latitude": "48.85"}},
+            user="test",
+            label="fiche",
+        )
+    moved = payload_of(client.get("/carte").get_data(as_text=True))
+    assert len(calls) == 3
+    assert first["vue"][3] < 46 and moved["vue"][3] >= 48.85
+    assert drawn(moved) == drawn(first)
