@@ -100,7 +100,8 @@ def _serve(db_path, port):
 
 
 def _load(browser, url):
-    """One cold page load: (bytes received, seconds until markers are drawn)."""
+    """One cold page load: (bytes received, seconds until markers are drawn,
+    markers, seconds until the HTML was received)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     sizes = []
@@ -119,17 +120,22 @@ def _load(browser, url):
     page.wait_for_selector("[data-marqueurs]", state="attached", timeout=30_000)
     page.wait_for_selector(".leaflet-marker-icon", state="attached", timeout=30_000)
     seconds = page.evaluate("performance.now()") / 1000
+    html = (
+        page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd")
+        / 1000
+    )
     page.wait_for_load_state("networkidle")
     markers = page.evaluate(
         "Number(document.querySelector('[data-marqueurs]').dataset.marqueurs)"
     )
     context.close()
-    return sum(sizes), seconds, markers
+    return sum(sizes), seconds, markers, html
 
 
 def measure(port, loads, path="/carte"):
     """`loads` cold page loads of `path` in headless Chromium after one to warm
-    the workers: [(bytes received, seconds until markers drawn, markers)]."""
+    the workers: [(bytes received, seconds until markers drawn, markers,
+    seconds until the HTML was received)]."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -155,8 +161,9 @@ def measure(port, loads, path="/carte"):
 
 def rows(bench, loads, services):
     """The table's rows of the measured loads (medians), with the targets."""
-    size = statistics.median(b for b, _, _ in loads) / 1024 / 1024
-    seconds = statistics.median(s for _, s, _ in loads)
+    size = statistics.median(load[0] for load in loads) / 1024 / 1024
+    seconds = statistics.median(load[1] for load in loads)
+    html = statistics.median(load[3] for load in loads)
     return [
         Result(bench, "/carte: services in the database", fmt_int(services)),
         Result(bench, "/carte: markers on the map", fmt_int(loads[0][2])),
@@ -176,8 +183,13 @@ def rows(bench, loads, services):
         ),
         Result(
             bench,
+            "/carte: time until the HTML is received (median; the server's part)",
+            f"{html:.2f} s",
+        ),
+        Result(
+            bench,
             "/carte: loads measured",
-            " ".join(f"{b / 1048576:.2f} MB/{s:.2f} s" for b, s, _ in loads),
+            " ".join(f"{b / 1048576:.2f} MB/{s:.2f} s" for b, s, *_ in loads),
         ),
     ]
 
