@@ -17,17 +17,18 @@ _names = itertools.count(1)
 
 
 @contextlib.contextmanager
-def _autocommit(conn):
-    """Writes to TEMP tables outside any transaction commit at once: Python's
-    sqlite3 would otherwise open one that the import's writer then nests in."""
-    if conn.in_transaction:
-        yield
-        return
-    level, conn.isolation_level = conn.isolation_level, None
+def _temp_write(conn):
+    """One transaction around a write to a TEMP table (its own, committed at
+    once; or the caller's, when one is open). It never locks the database."""
+    mine = not conn.in_transaction
     try:
         yield
-    finally:
-        conn.isolation_level = level
+    except BaseException:
+        if mine and conn.in_transaction:
+            conn.rollback()
+        raise
+    if mine and conn.in_transaction:
+        conn.commit()
 
 
 class Spool:
@@ -65,7 +66,7 @@ class Spool:
 
     def _spill(self):
         conn = self.db.conn
-        with _autocommit(conn):
+        with _temp_write(conn):
             if self.table is None:
                 self.table = f"temp.import_spool_{next(_names)}"
                 names = ", ".join(f"[{c}]" for c in self.columns)
@@ -122,6 +123,6 @@ class Spool:
     def close(self):
         """Forget everything; the TEMP table is dropped."""
         if self.table is not None:
-            with _autocommit(self.db.conn):
+            with _temp_write(self.db.conn):
                 self.db.conn.execute(f"drop table if exists {self.table}")
         self.table, self._items, self._count = None, [], 0
