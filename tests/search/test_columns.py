@@ -7,6 +7,7 @@ writes the same columns as a full build."""
 import numpy as np
 import pytest
 
+from directory.catalogue import duplicates
 from directory.catalogue.services import MULTI, needs_with_counts
 from directory.db import get_db
 from directory.imports import engine as importer
@@ -178,3 +179,18 @@ def test_need_counts_are_those_of_the_needs_page(app):
         expected = {row["slug"]: row["total"] for row in needs_with_counts(db)}
         assert counts == expected
         assert counts["alimentation"] == 2  # « ferme » is closed
+
+
+def test_a_merge_and_its_undo_keep_the_columns_matching(app):
+    with app.app_context():
+        db = get_db()
+        before = _arrays(db)
+        import_id = duplicates.merge(db, "brocante", ["brocaste"], {}, user="t")
+        engine.after_commit(db)
+        opened = assert_columns_match(db)  # « brocaste » left the columns
+        assert len(opened.rowid) == len(before["rowid"]) - 1
+        importer.undo(db, import_id)
+        assert_columns_match(db)
+        after = _arrays(db)
+        for name, array in before.items():
+            assert np.array_equal(after[name], array), name
