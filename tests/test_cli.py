@@ -330,3 +330,36 @@ def test_reading_a_large_file_never_copies_it(tmp_path):
         tracemalloc.stop()
     assert read == count and not table.issues
     assert peak < len(data) / 2, peak  # a copy alone would be len(data)
+
+
+def test_cli_import_streams_the_file_and_spools_its_rows(
+    runner, app, tmp_path, monkeypatch
+):
+    """The file is read by chunks (never whole), its rows spilled to disk and
+    copied into the database: every service written, audited once."""
+    from pathlib import Path
+
+    from directory.imports import spool
+
+    data, count = many_restos(200_000)
+    path = tmp_path / "departement.csv"
+    path.write_bytes(data)
+
+    def whole(self):
+        raise AssertionError(f"{self} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    monkeypatch.setattr(spool, "SPOOL_AT", 50)
+    result = runner.invoke(args=["import-csv", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{count} nouveaux" in result.output
+    with app.app_context():
+        db = get_db()
+        assert db["services"].count_where("id like 'restos%murat-%'") == count
+        [(import_id,)] = db.execute("select max(id) from imports").fetchall()
+        assert (
+            db["changes"].count_where(
+                "import_id = ? and action = 'creation'", [import_id]
+            )
+            == count
+        )
