@@ -51,8 +51,14 @@ def top(engine, text, restrictions, *, start, limit):
     rowids = searcher.fast_field_values("rowid", addresses) if addresses else []
     corrected = None
     if text.tiered and result.count:
-        best = result.hits[0][0] if start == 0 and result.hits else None
-        if best is None:
+        # The best score of all: the page's first on page 1; on a later page,
+        # one of its exact matches says enough, else ask the engine.
+        scores = [score for score, _ in result.hits]
+        if start == 0 and scores:
+            best = scores[0]
+        elif scores and text.exact_found(max(scores)):
+            best = max(scores)
+        else:
             best = searcher.search(combined, 1, count=False).hits[0][0]
         if not text.exact_found(best):
             corrected = text.corrected

@@ -151,3 +151,50 @@ def test_remembered_words_are_bounded(text_app, monkeypatch):
         assert 0 < len(lookups(engine)) <= 3
         # Still right once forgotten.
         assert text_query(engine, "epicrie", need_terms(db)).corrected == "épicerie"
+
+
+class Counting:
+    """A searcher that counts its searches."""
+
+    def __init__(self, searcher, searches):
+        self.searcher, self.searches = searcher, searches
+
+    def search(self, *args, **kwargs):
+        self.searches.append(args)
+        return self.searcher.search(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.searcher, name)
+
+
+def test_a_later_page_holding_exact_matches_needs_no_second_search(
+    db_path, monkeypatch
+):
+    brocantes = [
+        (f"brocante-{n}", f"Brocante {n}", "Meubles.", "Emmaüs", "equipement-vetements")
+        + ("tous-publics", "payant", "acces-libre", "Murat")
+        for n in (2, 3)
+    ]
+    app = make_app(db_path)
+    with app.app_context():
+        db = get_db()
+        report = prepare_import(db, csv_bytes([*SERVICES, *brocantes]), "plus.csv")
+        importer.apply(db, report, user="test")
+        engine = text_engine.current(db)
+        real = engine.searcher
+        searches = []
+        monkeypatch.setattr(engine, "searcher", lambda: Counting(real(), searches))
+        text = text_query(engine, "brocante", need_terms(db))
+        assert text.tiered  # « brocaste » is one edit away
+        pages = []
+        for start in range(4):
+            searches.clear()
+            total, rowids, corrected = top(engine, text, [], start=start, limit=1)
+            pages.append((len(searches), total, corrected))
+        # Three exact matches on pages 1–3, the corrected one last: only that
+        # page asks the engine for the best score of all.
+        assert pages == [(1, 4, None), (1, 4, None), (1, 4, None), (2, 4, None)]
+        typo = text_query(engine, "brocamte", need_terms(db))
+        searches.clear()
+        assert top(engine, typo, [], start=1, limit=1)[2] == typo.corrected
+        assert len(searches) == 2
