@@ -203,16 +203,21 @@ def write(conn, path, besoin_slugs, select=SELECT, each=None):
 
 def load(path):
     """(arrays by name, memory-mapped read-only; values) of a folder written
-    by `write`. FileNotFoundError when a file is missing."""
-    values = json.loads((path / VALUES).read_text(encoding="utf-8"))
-    arrays = {}
-    for name, dtype in DTYPES.items():
-        file = path / f"{name}.npy"
-        if values["count"]:
-            array = np.load(file, mmap_mode="r").view(np.ndarray)
-        else:
-            array = np.load(file)
-        if array.dtype != dtype or len(array) != values["count"]:
-            raise FileNotFoundError(f"{file} : colonne illisible")
-        arrays[name] = array
+    by `write`. FileNotFoundError when a file is missing or unreadable."""
+    try:
+        values = json.loads((path / VALUES).read_text(encoding="utf-8"))
+        arrays = {}
+        for name, dtype in DTYPES.items():
+            file = path / f"{name}.npy"
+            if values["count"]:
+                array = np.load(file, mmap_mode="r").view(np.ndarray)
+            else:
+                array = np.load(file)
+            if array.dtype != dtype or len(array) != values["count"]:
+                raise ValueError(f"{file} : colonne illisible")
+            arrays[name] = array
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise FileNotFoundError(f"{path} : {exc}") from exc
     return arrays, values

@@ -123,6 +123,9 @@ def test_missing_column_files_rebuild_the_version(app):
         (engine.folder(db) / name / columns.FOLDER / "by_nom.npy").unlink()
         assert_columns_match(db)
         assert (engine.folder(db) / "CURRENT").read_text() == name
+        engine._opened.clear()
+        (engine.folder(db) / name / columns.FOLDER / "latitude.npy").write_bytes(b"")
+        assert_columns_match(db)  # an unreadable file, too
 
 
 def test_an_edit_patches_the_columns_as_a_full_build_writes_them(app, monkeypatch):
