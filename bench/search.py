@@ -74,6 +74,7 @@ TEXTS = ["aide", "logement", "épicerie", "epicerie", "colis alimentaires"]
 NOVEL_QUERIES = 4_000  # measured novel queries, each sent once per server
 NOVEL_WARMUP = 200  # sent before them, once, never measured
 INPROCESS_NEW_TEXTS = 100
+INPROCESS_API = 200  # novel queries through Flask's test client (no HTTP)
 NOVEL_NEED_EVERY = 3  # one novel query in 3 also filters on a need
 
 
@@ -704,7 +705,9 @@ def datasette_database(directory, csv_path, rows, log):
 def phase_inprocess(db_path, paths_file, rounds):
     """In this process: create_app() as gunicorn does, then run_search on each
     query of the mix, `rounds` times; the first call of each query apart; then
-    each new text query once (none is in the mix)."""
+    each new text query once (none is in the mix); then other novel queries
+    through GET /api/services with Flask's test client (rows, JSON, no HTTP),
+    with this process's CPU time per request."""
     from urllib.parse import parse_qsl
 
     os.environ["FLASK_DATABASE"] = str(db_path)
@@ -714,7 +717,7 @@ def phase_inprocess(db_path, paths_file, rounds):
     from directory.web.api import run_search
 
     given = json.loads(Path(paths_file).read_text())
-    paths, new = given["mix"], given["new"]
+    paths, new, api = given["mix"], given["new"], given.get("api", [])
     app = create_app()
     out = {"first_search": None, "first_call": {}, "times": {}}
     with app.app_context():
@@ -739,13 +742,23 @@ def phase_inprocess(db_path, paths_file, rounds):
             start = time.perf_counter()
             run_search(query)
             out["new_text"].append(time.perf_counter() - start)
+    # Outside the app context above: each request opens and ends its own.
+    client, out["api_new"] = app.test_client(), []
+    cpu = time.process_time()
+    for _, path in api:
+        start = time.perf_counter()
+        response = client.get(path)
+        out["api_new"].append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: {path} answered {response.status_code}")
+    out["api_cpu"] = (time.process_time() - cpu) / max(1, len(api))
     return out
 
 
-def run_inprocess(db_path, paths, new, args, directory, log):
+def run_inprocess(db_path, paths, new, args, directory, log, api=()):
     paths_file = directory / "paths-inprocess.json"
     out_file = directory / "inprocess.json"
-    given = {"mix": paths, "new": new}
+    given = {"mix": paths, "new": new, "api": list(api)}
     paths_file.write_text(json.dumps(given, ensure_ascii=False))
     log(
         f"[search] in-process: run_search × {args.inprocess_rounds} rounds of the "
@@ -871,13 +884,17 @@ def run(args, directory, log=print):
             "warm-up": args.novel_warmup,
             "measured": args.novel_queries,
             "in-process": INPROCESS_NEW_TEXTS,
+            "in-process API": INPROCESS_API,
         },
         args.seed,
     )
     queries, communes = mixes(db_path, ds_path.stem, sets["warm-up"] + sets["measured"])
     log("[search] communes of the mix: " + ", ".join(f"{n} ({p})" for n, p in communes))
     new = novel_paths(sets["in-process"])
-    inprocess = run_inprocess(db_path, queries["ours"], new, args, directory, log)
+    api = novel_paths(sets["in-process API"])
+    inprocess = run_inprocess(
+        db_path, queries["ours"], new, args, directory, log, api=api
+    )
     ours = run_ours(
         db_path,
         queries,
@@ -1130,6 +1147,18 @@ def results(args, origin, built, db_mb, ds_path, ds_built, inprocess, ours, data
             "once; max " + ms(max(new_times)) + " ms",
         )
     )
+    api_times = inprocess.get("api_new")
+    if api_times:
+        out.append(
+            Result(
+                NAME,
+                "  in-process GET /api/services, new query: mean / p50 / p95",
+                f"{ms(statistics.fmean(api_times))} / "
+                f"{ms(percentile(api_times, 50))} / {ms(percentile(api_times, 95))} ms",
+                f"{len(api_times)} other novel queries through Flask's test client "
+                f"(rows, JSON, no HTTP); CPU {ms(inprocess['api_cpu'])} ms per request",
+            )
+        )
     http_cpu = full["server_cpu_ms_per_request"]
     out.append(
         Result(
