@@ -109,8 +109,11 @@ def prepare(
     progress=None,
     refresh_date=None,
 ):
-    """Read, validate, geocode and diff a file against the database. No writes.
+    """Read, validate, geocode and diff a file against the database. No writes
+    (past spool.SPOOL_AT, new services wait in a TEMP table of the connection).
 
+    :param data: the file as bytes, a path or a seekable binary file object;
+        a path or a file object is read by chunks, never whole.
     :param besoins: vocabulary.Choices over the needs.
     :param allowed_structures: structure ids the uploader owns (None = all).
     :param progress: optional callable(number of rows done).
@@ -128,6 +131,8 @@ def prepare(
         return report
     validator = RowValidator(besoins, geocoder, territory=territory, today=today)
     first_line, structure_names, row_issues, labels = {}, {}, [], {}
+    # Into an empty table (a first import) every service is new: no lookups.
+    stored = db.execute("select exists (select 1 from services)").fetchone()[0]
     # Validated rows are compared with the database by batches (bounded
     # memory); the comparison's own issues come after the rows' issues.
     batch, diff_issues, diffing = [], [], 0.0
@@ -161,10 +166,11 @@ def prepare(
             record["besoins_libelles"] = labels[needs]
             if refresh and record["date_maj"] < refresh:
                 record["date_maj"] = refresh
-            batch.append((line, Record.of(record)))
+            # A plain tuple (Record's fields): the spool stores it as it is.
+            batch.append((line, tuple(map(record.get, RECORD_COLUMNS))))
             if len(batch) >= DIFF_BATCH:
                 start = time.perf_counter()
-                _diff(db, batch, allowed_structures, report, diff_issues)
+                _diff(db, batch, allowed_structures, report, diff_issues, stored)
                 diffing += time.perf_counter() - start
                 batch = []
         if progress and done % 1000 == 0:
@@ -180,7 +186,7 @@ def prepare(
         _forget(report)
         return report
     start = time.perf_counter()
-    _diff(db, batch, allowed_structures, report, diff_issues)
+    _diff(db, batch, allowed_structures, report, diff_issues, stored)
     diffing += time.perf_counter() - start
     report.timings["lecture et validation"] = time.perf_counter() - clock - diffing
     report.timings["comparaison avec la base"] = diffing
@@ -230,15 +236,16 @@ def _check_structure(record, line, allowed, names, issues, report):
     return True
 
 
-def _diff(db, records, allowed, report, issues):
-    """Sort a batch of (line, Record) into new, changed and unchanged services."""
-    existing = fetch_services(db, [r[0] for _, r in records])
+def _diff(db, records, allowed, report, issues, stored=True):
+    """Sort a batch of (line, record tuple) into new, changed and unchanged
+    services (`stored`: False when the services table was empty)."""
+    existing = fetch_services(db, [r[0] for _, r in records]) if stored else {}
     for line, record in records:
         old = existing.get(record[0])
         if old is None:
             report.new.append(record)
             continue
-        record = record.as_dict()
+        record = dict(zip(RECORD_COLUMNS, record, strict=True))
         if old["structure_id"] != record["structure_id"] and allowed is not None:
             issues.append(
                 Issue(

@@ -76,18 +76,29 @@ def bulk_insert(db, count, *, provenance=True):
 def insert_spooled(db, spool, import_id, stamp, *, provenance=True):
     """Copy the new services spooled in a TEMP table (module `spool`) into
     `services`, `service_besoins` and the audit's creation rows, each in its
-    b-tree's order, all in SQL."""
-    conn, table, count = db.conn, spool.table, len(spool)
+    b-tree's order, all in SQL.
+
+    An index on the spool's ids gives that order without sorting whole rows;
+    the services' own indexes then grow in place (in id order, mostly at their
+    ends), which costs less than dropping them and scanning the table again.
+    """
+    conn, table = db.conn, spool.table
     columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
     picked = [f"[{c}]" for c in columns[:-2]]
     if provenance:  # importe_le: when this import wrote it
         picked[-1] = ":stamp"
-    with bulk_insert(db, count, provenance=provenance):
+    schema, name = table.split(".")
+    conn.execute(f"create index if not exists {schema}.[{name}_id] on [{name}] (id)")
+    cache = conn.execute("pragma cache_size").fetchone()[0]
+    conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
+    try:
         conn.execute(
             f"insert into services ({', '.join(columns)})"
             f" select {', '.join(picked)}, :stamp, :stamp from {table} order by id",
             {"stamp": stamp},
         )
+    finally:
+        conn.execute(f"pragma cache_size = {int(cache)}")
     # Needs are slugs (letters, digits, dashes) joined by MULTI: a JSON array.
     conn.execute(
         "insert into service_besoins (besoin, service_id)"

@@ -67,6 +67,9 @@ def clean_cell(value):
     return unguard(text.replace("\ufeff", "").strip())
 
 
+COMMENT_LEADS = frozenset('#"\ufeff \t')  # what a comment line may start with
+
+
 def is_comment(text):
     """A line (or first cell) starting with `#` is a comment: never read.
 
@@ -282,7 +285,7 @@ def _data_rows(raw_rows, keys, table, max_rows):
     ignore, unknown = IGNORE_COLUMN in keys, None in keys
     for number, cells in raw_rows:
         table.last_line = number
-        if not any(cells) or is_comment(cells[0]):
+        if not any(cells) or (cells[0][:1] in COMMENT_LEADS and is_comment(cells[0])):
             continue  # empty rows, often trailing ones; comment lines
         if len(cells) > width:
             if any(c.strip() for c in cells[width:]):

@@ -72,12 +72,12 @@ class Spool:
                 names = ", ".join(f"[{c}]" for c in self.columns)
                 conn.execute(f"create table {self.table} ({names})")
             marks = ", ".join("?" * len(self.columns))
-            # Plain tuples: sqlite3 reads a tuple subclass item by item
-            # through its Python __getitem__.
-            conn.executemany(
-                f"insert into {self.table} values ({marks})",
-                [tuple(item) for item in self._items],
-            )
+            # Plain tuples: sqlite3 would read a tuple subclass (Record) item
+            # by item through its Python __getitem__.
+            items = self._items
+            if items and type(items[0]) is not tuple:
+                items = [tuple(item) for item in items]
+            conn.executemany(f"insert into {self.table} values ({marks})", items)
         self._items = []
 
     def flush(self):
@@ -91,7 +91,7 @@ class Spool:
             cursor = self.db.conn.execute(f"select * from {self.table} order by rowid")
             while rows := cursor.fetchmany(1000):
                 yield from map(wrap, rows)
-        yield from self._items
+        yield from map(wrap, self._items)
 
     def __len__(self):
         return self._count
