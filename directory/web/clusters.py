@@ -217,7 +217,8 @@ def answer(raw):
         check_documented(args)
         bbox, zoom = parse_view(raw)
         besoins = get_besoins(db)
-        query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+        gazetteer = lambda: get_gazetteer(db)  # noqa: E731 - loaded only for a place
+        query = parse_params(args, gazetteer=gazetteer, besoins=besoins)
     except ParamError as exc:
         return jsonify({"erreur": exc.message, "parametre": exc.parametre}), 400
     slugs = list(besoins.labels)

@@ -260,7 +260,8 @@ def carte():
     context = page_context(db, args, map_needs(db))
     try:
         besoins = get_besoins(db)
-        query = parse_params(args, gazetteer=get_gazetteer(db), besoins=besoins)
+        gazetteer = lambda: get_gazetteer(db)  # noqa: E731 - loaded only for a place
+        query = parse_params(args, gazetteer=gazetteer, besoins=besoins)
     except ParamError as exc:
         return render_template("public/carte.html", error=exc, **context), 400
     if "par_page" not in args:

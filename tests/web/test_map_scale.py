@@ -281,3 +281,27 @@ def test_the_map_of_every_service_is_computed_once_per_data_version(
     assert len(calls) == 3
     assert first["vue"][3] < 46 and moved["vue"][3] >= 48.85
     assert drawn(moved) == drawn(first)
+
+
+def test_the_map_loads_the_communes_only_for_a_place(client, monkeypatch):
+    """The gazetteer (34 902 communes) costs a fresh worker about a second:
+    a map without a place never asks for it."""
+    from directory.web import public
+
+    asked = []
+    for module in (public, web_clusters):
+        real = module.get_gazetteer
+        monkeypatch.setattr(
+            module,
+            "get_gazetteer",
+            lambda db, real=real: asked.append(1) or real(db),
+        )
+    view = {"bbox": "2.0,44.5,3.5,45.5", "zoom": "9"}
+    assert client.get("/carte?besoin=alimentation").status_code == 200
+    assert client.get("/carte/grappes.json", query_string=view).status_code == 200
+    assert asked == []
+    assert client.get("/carte?commune=Aurillac").status_code == 200
+    response = client.get(
+        "/carte/grappes.json", query_string={**view, "commune": "Aurillac"}
+    )
+    assert response.status_code == 200 and len(asked) == 2
