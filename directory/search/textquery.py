@@ -134,13 +134,25 @@ class Builder:
         return options
 
     def word(self, raw, last, fuzzy):
-        """Clause of one typed word (None when it is only an elision)."""
+        """Clause of one typed word (None when it is only an elision), built
+        once per index version: the same word gives the same clause."""
+        key = ("word", raw, last, fuzzy)
+        found = self.lookups.get(key)
+        if found is None:
+            found = self.lookups.remember(key, self._word(raw, last, fuzzy))
+        clause, corrected = found
+        for token, prefix in corrected:  # what the « Résultats pour » line uses
+            self.corrections(token, prefix)
+        return clause
+
+    def _word(self, raw, last, fuzzy):
+        """(clause, the (token, prefix) whose corrections it holds)."""
         tokens = analysis.exact.analyze(raw)
         if not tokens and last and len(raw) < analysis.MAX_TOKEN:
             tokens = [analysis.fold(raw)]  # « l » being typed: a prefix still
         if not tokens:
-            return None
-        clauses = []
+            return None, ()
+        clauses, corrected = [], []
         for index, token in enumerate(tokens):
             prefix = last and index == len(tokens) - 1
             options = [*self.stems(token, prefix=prefix), self.term(EXACT_FIELD, token)]
@@ -149,11 +161,12 @@ class Builder:
                     Query.phrase_prefix_query(self.schema, EXACT_FIELD, [token])
                 )
             if fuzzy:
+                corrected.append((token, prefix))
                 for fix in self.corrections(token, prefix):
                     options += self.stems(fix, CORRECTED)
                     options.append(self.term(EXACT_FIELD, fix, CORRECTED))
             clauses.append(_should(options))
-        return _must(clauses)
+        return _must(clauses), tuple(corrected)
 
     def needs_of(self, token, stem, prefix):
         key = ("needs", token, stem, prefix)

@@ -198,3 +198,28 @@ def test_a_later_page_holding_exact_matches_needs_no_second_search(
         searches.clear()
         assert top(engine, typo, [], start=1, limit=1)[2] == typo.corrected
         assert len(searches) == 2
+
+
+def test_a_word_clause_is_built_once_per_index_version(text_app, monkeypatch):
+    built = []
+    real = textquery.Builder._word
+
+    def counted(self, raw, last, fuzzy):
+        built.append((raw, last, fuzzy))
+        return real(self, raw, last, fuzzy)
+
+    monkeypatch.setattr(textquery.Builder, "_word", counted)
+    with text_app.app_context():
+        db = get_db()
+        engine = text_engine.current(db)
+        searcher = engine.searcher()
+        first = text_query(engine, "epicrie solidaire", need_terms(db))
+        assert len(built) == 4  # two words, exact and with corrections
+        again = text_query(engine, "epicrie solidaire", need_terms(db))
+        assert len(built) == 4
+        assert again.corrected == first.corrected == "épicerie solidaire"
+        assert hits(searcher, again.query) == hits(searcher, first.query)
+        # « solidaire » typed last is a prefix: another clause.
+        text_query(engine, "solidaire epicrie", need_terms(db))
+        assert ("solidaire", False, False) in built
+        assert ("epicrie", True, True) in built
