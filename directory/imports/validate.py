@@ -29,7 +29,7 @@ from .checks import (
     parse_date,
     unguard,
 )
-from .place import PLACE_COLUMNS, check_place
+from .place import check_place
 from .report import (
     FORMULA_RE,
     NO_CONTACT,
@@ -161,7 +161,13 @@ class RowValidator:
                 )
         if rec["frais"] == "payant" and not rec["frais_precisions"]:
             problems.append((13, PAYANT_SANS_PRECISIONS))
-        place_key = tuple(get(c) or "" for c in PLACE_COLUMNS)
+        place_key = (  # place.PLACE_COLUMNS spelt out (once a row: no loop)
+            get("code_postal") or "",
+            get("commune") or "",
+            get("latitude") or "",
+            get("longitude") or "",
+            get("code_insee") or "",
+        )
         if self._address_key:
             place_key += (rec["adresse"],)
         hit = self._places.get(place_key)

@@ -36,3 +36,16 @@ def test_no_coordinates_offline_is_the_commune(gazetteer):
     found, _ = place(gazetteer)
     assert (found["latitude"], found["longitude"]) == (44.92996, 2.44546)
     assert found["precision_geo"] == "commune"
+
+
+def test_place_columns_are_those_the_validator_spells_out():
+    """RowValidator.validate builds its place keys in this order, by hand."""
+    from directory.imports.place import PLACE_COLUMNS
+
+    assert PLACE_COLUMNS == (
+        "code_postal",
+        "commune",
+        "latitude",
+        "longitude",
+        "code_insee",
+    )
