@@ -25,7 +25,7 @@ NEED_WORD_BOOST = 6.0  # one word found among a need's words
 CORRECTED = 0.3  # weight of a corrected word against the word as typed
 EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
 WORD = re.compile(r"\w+")
-MAX_LOOKUPS = 50_000  # words remembered per index version (then forgotten)
+MAX_LOOKUPS = 8_000  # per index version, then forgotten: ~25 MB at most
 _lookups = weakref.WeakKeyDictionary()  # Engine → its Lookups
 _lookups_lock = threading.Lock()
 
