@@ -10,7 +10,7 @@ from ..catalogue.services import MULTI
 from ..catalogue.times import now
 from ..catalogue.transactions import log_entry, writing
 from ..search.engine import after_commit
-from .inserts import insert_services, insert_spooled
+from .inserts import attached, bulk_insert, insert_services, insert_spooled
 from .records import (
     CHUNK,
     RECORD_COLUMNS,
@@ -42,7 +42,9 @@ def apply(db, report, *, user, structure_id=None):
     clock = time.perf_counter()
     stamp = now()
     changes = []
-    with writing(db):
+    # A spooled report's scratch file is attached first (not within a
+    # transaction), detached after the commit.
+    with attached(db, report.new) as spooled, writing(db):
         import_id = (
             db["imports"]
             .insert(
@@ -112,7 +114,7 @@ def apply(db, report, *, user, structure_id=None):
             ],
         )
         db.conn.executemany(CHANGES_SQL, changes)
-        _insert_new(db, report.new, import_id, stamp, sourced)
+        _insert_new(db, report.new, import_id, stamp, sourced, spooled)
         # Fields kept as a partner corrected them; `undo` deletes these rows.
         db.conn.executemany(
             "insert into conflits (import_id, service_id, champ, valeur_source,"
@@ -137,29 +139,36 @@ def apply(db, report, *, user, structure_id=None):
     return import_id
 
 
-def _insert_new(db, new, import_id, stamp, sourced):
+def _insert_new(db, new, import_id, stamp, sourced, spooled=None):
     """Insert the new services with their service↔need rows and creation
     entries, in id order: every b-tree keyed on the id grows at its end.
 
-    A spooled report is copied by SQL from its TEMP table (sorted there, no
-    Python object per row); a report held in memory is sorted here.
+    An attached spool (`spooled`: its table) is copied in SQL, in id order;
+    otherwise the records are sorted here, or (a spool that could not be
+    attached, in a caller's transaction) written batch by batch.
     """
-    if getattr(new, "spilled", False):
-        insert_spooled(db, new, import_id, stamp, provenance=sourced)
+    if spooled:
+        insert_spooled(db, spooled, import_id, stamp, provenance=sourced)
         return
-    batch = sorted(tuple(r) for r in new)
-    if sourced:  # importe_le is the last record column: when it was written
-        batch = [r[:-1] + (stamp,) for r in batch]
-    insert_services(db, batch, stamp, provenance=sourced)
-    pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
-    pairs.sort()  # the b-tree's own order
-    db.conn.executemany(
-        "insert into service_besoins (besoin, service_id) values (?, ?)", pairs
-    )
-    db.conn.executemany(
-        CHANGES_SQL,
-        [(import_id, r[0], "creation", None, "null", "null") for r in batch],
-    )
+    if getattr(new, "spilled", False):
+        batches = new.batches(5000)
+    else:
+        batches = [sorted(tuple(r) for r in new)]
+    with bulk_insert(db, len(new), provenance=sourced) as sql:
+        for batch in batches:
+            if sourced:  # importe_le is the last record column: when written
+                batch = [r[:-1] + (stamp,) for r in batch]
+            insert_services(db, batch, stamp, provenance=sourced, indexes=sql)
+            pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
+            pairs.sort()  # the b-tree's own order
+            db.conn.executemany(
+                "insert into service_besoins (besoin, service_id) values (?, ?)",
+                pairs,
+            )
+            db.conn.executemany(
+                CHANGES_SQL,
+                [(import_id, r[0], "creation", None, "null", "null") for r in batch],
+            )
 
 
 def _json(value):

@@ -47,7 +47,7 @@ class ImportReport:
     rows_read: int = 0
     issues: list = field(default_factory=list)
     # New services (Records); past spool.SPOOL_AT they wait on disk.
-    new: Spool = field(default_factory=lambda: Spool(Record))
+    new: Spool = field(default_factory=lambda: Spool(Record, spill=False))
     changed: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
     # Unchanged services re-dated to `refresh_date`: (id, date_maj, modifie_le).
@@ -110,7 +110,7 @@ def prepare(
     refresh_date=None,
 ):
     """Read, validate, geocode and diff a file against the database. No writes
-    (past spool.SPOOL_AT, new services wait in a TEMP table of the connection).
+    (past spool.SPOOL_AT, new services wait in a scratch file: module `spool`).
 
     :param data: the file as bytes, a path or a seekable binary file object;
         a path or a file object is read by chunks, never whole.
@@ -123,7 +123,7 @@ def prepare(
     clock = time.perf_counter()
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
     report = ImportReport(filename, table.sha256, table.size)
-    report.new = Spool(Record, columns=RECORD_COLUMNS, db=db)
+    report.new = Spool(Record, columns=RECORD_COLUMNS)
     refresh = report.refresh_date = refresh_date and refresh_date.isoformat()
     report.encoding, report.delimiter = table.encoding, table.delimiter
     if table.blocked:
@@ -201,7 +201,7 @@ def prepare(
 def _forget(report):
     """A report with errors writes nothing: drop what it would have written."""
     report.new.close()
-    report.new = Spool(Record)
+    report.new = Spool(Record, spill=False)
     report.changed, report.unchanged, report.closed = [], [], []
     report.refreshed = []
 

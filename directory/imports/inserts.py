@@ -1,11 +1,13 @@
 """Inserting many new services at once: the secondary indexes rebuilt once
 instead of grown row by row. No Flask imports."""
 
+import itertools
 from contextlib import contextmanager
 
 from ..catalogue.services import MULTI
 from ..schema import PROVENANCE_COLUMNS
 from .records import RECORD_COLUMNS
+from .spool import TABLE
 
 INSERT_COLUMNS = [*RECORD_COLUMNS, "cree_le", "modifie_le"]
 # A partner's file has no provenance: its rows leave those last columns NULL.
@@ -13,6 +15,7 @@ PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
 PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, consider rebuilding the indexes
 BULK_CACHE_KB = 16384  # SQLite page cache during a bulk insert
+_attached = itertools.count(1)  # names of attached spools
 
 
 def insert_services(db, records, stamp, *, provenance=True, indexes=None):
@@ -73,22 +76,38 @@ def bulk_insert(db, count, *, provenance=True):
         conn.execute(f"pragma cache_size = {int(cache)}")
 
 
-def insert_spooled(db, spool, import_id, stamp, *, provenance=True):
-    """Copy the new services spooled in a TEMP table (module `spool`) into
-    `services`, `service_besoins` and the audit's creation rows, each in its
-    b-tree's order, all in SQL.
+@contextmanager
+def attached(db, spool):
+    """The spooled rows' table, its scratch file attached to `db` (None for
+    records held in memory, or within a caller's transaction: SQLite cannot
+    ATTACH there). Detached on leaving."""
+    if not getattr(spool, "spilled", False) or db.conn.in_transaction:
+        yield None
+        return
+    spool.flush()
+    spool.index()  # ids in order without sorting whole rows
+    name = f"import_spool_{next(_attached)}"
+    db.conn.execute(f"attach database ? as {name}", [spool.path])
+    try:
+        yield f"{name}.{TABLE}"
+    finally:
+        db.conn.execute(f"detach database {name}")
 
-    An index on the spool's ids gives that order without sorting whole rows;
-    the services' own indexes then grow in place (in id order, mostly at their
+
+def insert_spooled(db, table, import_id, stamp, *, provenance=True):
+    """Copy the new services of a spool's attached `table` into `services`,
+    `service_besoins` and the audit's creation rows, each in its b-tree's
+    order, all in SQL.
+
+    The spool's index on ids gives that order without sorting whole rows; the
+    services' own indexes then grow in place (in id order, mostly at their
     ends), which costs less than dropping them and scanning the table again.
     """
-    conn, table = db.conn, spool.table
+    conn = db.conn
     columns = INSERT_COLUMNS if provenance else PLAIN_COLUMNS
     picked = [f"[{c}]" for c in columns[:-2]]
     if provenance:  # importe_le: when this import wrote it
         picked[-1] = ":stamp"
-    schema, name = table.split(".")
-    conn.execute(f"create index if not exists {schema}.[{name}_id] on [{name}] (id)")
     cache = conn.execute("pragma cache_size").fetchone()[0]
     conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
     try:

@@ -3,32 +3,28 @@ an import's memory stays bounded whatever the file's size. No Flask imports.
 
 Below SPOOL_AT records a Spool is a plain in-memory list (web uploads, previews
 and pending uploads never touch the disk); past it, the records go by batches
-to a TEMP table of the database connection: SQLite keeps it in its own
-temporary file (deleted when the connection closes, even after a crash), never
-in the database, and the writer copies it into `services` in SQL, sorted by id
-(module `inserts`), without making Python objects of the rows again.
+to a scratch SQLite file of their own in the temporary folder (never the
+database), removed when the spool is closed or dropped. The writer attaches it
+and copies it into `services` in SQL, in id order (module `inserts`), without
+making Python objects of the rows again.
 """
 
-import contextlib
 import itertools
+import os
+import sqlite3
+import tempfile
+import weakref
 
 SPOOL_AT = 10_000  # records held in memory; the tests lower it
-_names = itertools.count(1)
+TABLE = "spool"
 
 
-@contextlib.contextmanager
-def _temp_write(conn):
-    """One transaction around a write to a TEMP table (its own, committed at
-    once; or the caller's, when one is open). It never locks the database."""
-    mine = not conn.in_transaction
+def _remove(conn, path):
+    conn.close()
     try:
-        yield
-    except BaseException:
-        if mine and conn.in_transaction:
-            conn.rollback()
-        raise
-    if mine and conn.in_transaction:
-        conn.commit()
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class Spool:
@@ -36,18 +32,18 @@ class Spool:
     iterable, sliced from its start, equal to the list of its items.
 
     :param wrap: turns a stored tuple back into an item (e.g. Record).
-    :param db: the connection whose TEMP schema receives the spilled rows
-        (None: always in memory).
+    :param spill: False keeps every item in memory.
     :param limit: records held in memory before a batch is spilled (default:
         the module's SPOOL_AT when the spool is made).
     """
 
-    def __init__(self, wrap=tuple, *, columns=(), db=None, limit=None):
-        self.wrap, self.columns, self.db = wrap, tuple(columns), db
+    def __init__(self, wrap=tuple, *, columns=(), limit=None, spill=True):
+        self.wrap, self.columns, self.spill = wrap, tuple(columns), spill
         self.limit = limit or SPOOL_AT
-        self.table = None  # temp.<name> once spilled
+        self.path = None  # the scratch file, once spilled
         self.ordered = True  # first items strictly ascending so far
         self._items, self._count, self._last = [], 0, None
+        self._conn = self._finalizer = None
 
     def append(self, item):
         key = item[0]
@@ -56,42 +52,61 @@ class Spool:
         self._last = key
         self._items.append(item)
         self._count += 1
-        if len(self._items) >= self.limit and self.db is not None:
+        if len(self._items) >= self.limit and self.spill:
             self._spill()
 
     @property
     def spilled(self):
-        """True once rows live in the TEMP table."""
-        return self.table is not None
+        """True once rows live in the scratch file."""
+        return self.path is not None
 
     def _spill(self):
-        conn = self.db.conn
-        with _temp_write(conn):
-            if self.table is None:
-                self.table = f"temp.import_spool_{next(_names)}"
-                names = ", ".join(f"[{c}]" for c in self.columns)
-                conn.execute(f"create table {self.table} ({names})")
-            marks = ", ".join("?" * len(self.columns))
-            # Plain tuples: sqlite3 would read a tuple subclass (Record) item
-            # by item through its Python __getitem__.
-            items = self._items
-            if items and type(items[0]) is not tuple:
-                items = [tuple(item) for item in items]
-            conn.executemany(f"insert into {self.table} values ({marks})", items)
+        if self._conn is None:
+            handle, path = tempfile.mkstemp(prefix="import-spool-", suffix=".db")
+            os.close(handle)
+            # Scratch data: no journal, no sync; any thread may read it back.
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._finalizer = weakref.finalize(self, _remove, conn, path)
+            conn.execute("pragma journal_mode = off")
+            conn.execute("pragma synchronous = off")
+            names = ", ".join(f"[{c}]" for c in self.columns)
+            conn.execute(f"create table {TABLE} ({names})")
+            self._conn, self.path = conn, path
+        items = self._items
+        # Plain tuples: sqlite3 would read a tuple subclass (Record) item by
+        # item through its Python __getitem__.
+        if items and type(items[0]) is not tuple:
+            items = [tuple(item) for item in items]
+        marks = ", ".join("?" * len(self.columns))
+        self._conn.execute("begin")
+        self._conn.executemany(f"insert into {TABLE} values ({marks})", items)
+        self._conn.execute("commit")
         self._items = []
+
+    def index(self):
+        """Index the spilled rows by id (their first column), for ordered reads."""
+        first = self.columns[0]
+        self._conn.execute(
+            f"create index if not exists {TABLE}_{first} on {TABLE} ([{first}])"
+        )
+
+    def batches(self, size=1000):
+        """Lists of plain tuples, in the order of appending."""
+        if self._conn is not None:
+            cursor = self._conn.execute(f"select * from {TABLE} order by rowid")
+            while rows := cursor.fetchmany(size):
+                yield rows
+        if self._items:
+            yield [tuple(item) for item in self._items]
 
     def flush(self):
         """Spill what is still in memory, when the spool is on disk already."""
-        if self.table is not None and self._items:
+        if self.path is not None and self._items:
             self._spill()
 
     def __iter__(self):
-        wrap = self.wrap
-        if self.table is not None:
-            cursor = self.db.conn.execute(f"select * from {self.table} order by rowid")
-            while rows := cursor.fetchmany(1000):
-                yield from map(wrap, rows)
-        yield from map(wrap, self._items)
+        for batch in self.batches():
+            yield from map(self.wrap, batch)
 
     def __len__(self):
         return self._count
@@ -121,8 +136,8 @@ class Spool:
         return f"<Spool of {self._count}{' (on disk)' if self.spilled else ''}>"
 
     def close(self):
-        """Forget everything; the TEMP table is dropped."""
-        if self.table is not None:
-            with _temp_write(self.db.conn):
-                self.db.conn.execute(f"drop table if exists {self.table}")
-        self.table, self._items, self._count = None, [], 0
+        """Forget everything; the scratch file is removed."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self.path = self._conn = self._finalizer = None
+        self._items, self._count = [], 0

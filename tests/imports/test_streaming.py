@@ -3,6 +3,7 @@ object), encodings detected over a streamed file, new services spooled to disk
 and written batch by batch — with the same rows and audit as in memory."""
 
 import io
+import os
 import sqlite3
 
 import make_corpus
@@ -10,6 +11,8 @@ import pytest
 from conftest import TODAY, snapshot
 
 from bench import synth
+from directory.catalogue.transactions import writing
+from directory.db import connect
 from directory.imports import decoding, spool
 from directory.imports import engine as importer
 from directory.imports.decoding import MIXED
@@ -258,3 +261,33 @@ def test_narrow_space_split_between_two_chunks_is_cleaned(tmp_path, prepare):
     assert report.ok and report.encoding == "UTF-8"
     spaced = [r["description"] for r in report.new if " x" in r["description"][60:]]
     assert len(spaced) == 1 and "\u202f" not in spaced[0]
+
+
+def test_spool_applied_by_another_connection_or_within_a_transaction(
+    db, db_path, prepare, synthetic, monkeypatch
+):
+    """The spool is a file of its own: another connection applies it (the
+    preparing one may be closed); within a caller's open transaction, where
+    it cannot be attached, it is written batch by batch: the same rows."""
+    before = snapshot(db)
+    import_id = importer.apply(db, prepare(synthetic, **BIG), user="test")
+    expected = written(db)
+    importer.undo(db, import_id)
+    monkeypatch.setattr(spool, "SPOOL_AT", 400)
+    report = prepare(synthetic, **BIG)
+    assert report.new.spilled
+    other = connect(db_path)
+    try:
+        import_id = importer.apply(other, report, user="test")
+    finally:
+        other.close()
+    assert written(db) == expected
+    importer.undo(db, import_id)
+    assert snapshot(db) == before
+    report = prepare(synthetic, **BIG)
+    with writing(db):  # e.g. a confirmation that also closes its upload
+        importer.apply(db, report, user="test")
+    assert written(db) == expected
+    path = report.new.path
+    report.new.close()
+    assert not os.path.exists(path)  # the scratch file is removed
