@@ -111,19 +111,25 @@ def insert_spooled(db, table, import_id, stamp, *, provenance=True):
     cache = conn.execute("pragma cache_size").fetchone()[0]
     conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
     try:
-        conn.execute(
-            f"insert into services ({', '.join(columns)})"
-            f" select {', '.join(picked)}, :stamp, :stamp from {table} order by id",
-            {"stamp": stamp},
-        )
+        _copy_spooled(conn, table, columns, picked, import_id, stamp)
     finally:
         conn.execute(f"pragma cache_size = {int(cache)}")
+
+
+def _copy_spooled(conn, table, columns, picked, import_id, stamp):
+    conn.execute(
+        f"insert into services ({', '.join(columns)})"
+        f" select {', '.join(picked)}, :stamp, :stamp from {table} order by id",
+        {"stamp": stamp},
+    )
     # Needs are slugs (letters, digits, dashes) joined by MULTI: a JSON array.
+    # In id order, each need's part of the (need, id) b-tree grows at its end:
+    # a few hot pages, no sort.
     conn.execute(
         "insert into service_besoins (besoin, service_id)"
         " select need.value, spool.id"
         f" from {table} spool, json_each('[\"' || replace(spool.besoins, :multi,"
-        " '\",\"') || '\"]') need order by 1, 2",
+        " '\",\"') || '\"]') need order by spool.id",
         {"multi": MULTI},
     )
     conn.execute(
