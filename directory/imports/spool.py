@@ -4,11 +4,13 @@ an import's memory stays bounded whatever the file's size. No Flask imports.
 Below SPOOL_AT records a Spool is a plain in-memory list (web uploads, previews
 and pending uploads never touch the disk); past it, the records go by batches
 to a scratch SQLite file of their own in the temporary folder (never the
-database), removed when the spool is closed or dropped. The writer attaches it
+database), removed when the spool is closed or dropped (the files of killed
+processes, named with their pid, by the next spool). The writer attaches it
 and copies it into `services` in SQL, in id order (module `inserts`), without
 making Python objects of the rows again.
 """
 
+import contextlib
 import itertools
 import os
 import sqlite3
@@ -17,14 +19,32 @@ import weakref
 
 SPOOL_AT = 10_000  # records held in memory; the tests lower it
 TABLE = "spool"
+PREFIX = "import-spool-"  # then the pid of the process that writes it
 
 
 def _remove(conn, path):
-    conn.close()
     try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+        conn.close()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _sweep(folder):
+    """Remove the scratch files of killed processes (named with their pid)."""
+    for name in os.listdir(folder):
+        if not name.startswith(PREFIX):
+            continue
+        pid = name[len(PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass  # alive, another user's
 
 
 class Spool:
@@ -62,7 +82,11 @@ class Spool:
 
     def _spill(self):
         if self._conn is None:
-            handle, path = tempfile.mkstemp(prefix="import-spool-", suffix=".db")
+            folder = tempfile.gettempdir()
+            _sweep(folder)
+            handle, path = tempfile.mkstemp(
+                prefix=f"{PREFIX}{os.getpid()}-", suffix=".db", dir=folder
+            )
             os.close(handle)
             # Scratch data: no journal, no sync; any thread may read it back.
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

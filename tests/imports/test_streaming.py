@@ -5,6 +5,9 @@ and written batch by batch — with the same rows and audit as in memory."""
 import io
 import os
 import sqlite3
+import subprocess
+import sys
+import tempfile
 
 import make_corpus
 import pytest
@@ -291,3 +294,28 @@ def test_spool_applied_by_another_connection_or_within_a_transaction(
     path = report.new.path
     report.new.close()
     assert not os.path.exists(path)  # the scratch file is removed
+
+
+def test_scratch_files_of_killed_imports_are_swept(tmp_path, monkeypatch):
+    """A killed import leaves its scratch file; the next spool removes it,
+    never the file of a process still running."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"{spool.PREFIX}{finished.stdout.strip()}-abc.db"
+    alive = tmp_path / f"{spool.PREFIX}{os.getppid()}-abc.db"
+    dead.write_bytes(b"x")
+    alive.write_bytes(b"x")
+    spooled = spool.Spool(tuple, columns=("id",), limit=2)
+    for n in range(5):
+        spooled.append((f"s{n}",))
+    assert spooled.spilled and os.path.dirname(spooled.path) == str(tmp_path)
+    assert not dead.exists() and alive.exists()
+    assert list(spooled) == [(f"s{n}",) for n in range(5)]
+    path = spooled.path
+    spooled.close()
+    assert not os.path.exists(path)
