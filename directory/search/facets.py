@@ -5,7 +5,7 @@ filter, no extra search). No Flask imports."""
 import numpy as np
 
 from ..catalogue.vocabulary import FRAIS
-from .index import MODALITE_BITS, PUBLIC_BITS
+from .index import MODALITE_BITS, PUBLIC_BITS, get_index
 
 
 def facet_counts(index, base, chosen):
@@ -39,3 +39,15 @@ def facet_counts(index, base, chosen):
         "modalite": by_bits(modalites, MODALITE_BITS.items()),
         "frais": {slug: int(np.count_nonzero(frais == slug)) for slug in FRAIS.labels},
     }
+
+
+def needs_with_counts(db, besoin_slugs):
+    """The needs in display order, each with its number of open services (one
+    per duplicate cluster), counted on the columns of the search index: no
+    pass over the services (9 s at 1 000 000 services with SQL)."""
+    counts = get_index(db, besoin_slugs).need_counts()
+    rows = db.query(
+        "select slug, libelle, description, couleur, ordre, thematique_defaut"
+        " from besoins order by ordre"
+    )
+    return [{**row, "total": counts.get(row["slug"], 0)} for row in rows]

@@ -5,7 +5,7 @@ import hashlib
 from flask import Blueprint, jsonify, make_response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from ..catalogue.services import get_service, needs_with_counts
+from ..catalogue.services import get_service
 from ..db import get_db
 from ..opendata.openapi import (
     openapi_document,
@@ -13,6 +13,7 @@ from ..opendata.openapi import (
     undocumented_value,
 )
 from ..search import hours
+from ..search.facets import needs_with_counts
 from ..search.query import ParamError, parse_integer, parse_params, search
 from .context import clock, get_besoins, get_gazetteer, reading_db
 from .present import SUMMARY_READS, detail, summaries
@@ -146,12 +147,13 @@ def communes():
 @bp.route("/besoins")
 def besoins():
     """The needs taxonomy with the number of open services of each."""
+    db = get_db()
     rows = [
         {
             **{k: v for k, v in row.items() if k != "total"},
             "nombre_services": row["total"],
         }
-        for row in needs_with_counts(get_db())
+        for row in needs_with_counts(db, list(get_besoins(db).labels))
     ]
     return cached(
         [

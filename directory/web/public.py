@@ -15,10 +15,11 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from ..catalogue.services import get_service, needs_with_counts
+from ..catalogue.services import get_service
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..db import get_db
 from ..geo.french import de
+from ..search.facets import needs_with_counts
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
 from . import clusters as map_clusters
@@ -55,7 +56,7 @@ SIMULATOR = "https://www.mesdroitssociaux.gouv.fr/"
 
 def besoins_with_counts(db):
     """The 16 needs in order, with their number of open services."""
-    rows = needs_with_counts(db)
+    rows = needs_with_counts(db, list(get_besoins(db).labels))
     for row in rows:  # the colours go into a <style> element: only #rrggbb
         if not COLOUR.fullmatch(row["couleur"] or ""):
             row["couleur"] = DEFAULT_COLOUR

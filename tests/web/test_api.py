@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from werkzeug.datastructures import MultiDict
 
-from directory.db import get_db
+from directory.catalogue.services import needs_with_counts as sql_counts
+from directory.db import connect, get_db
 from directory.search.query import PARAMETERS, ParamError, parse_params
 from directory.web.context import get_besoins, get_gazetteer
 
@@ -139,3 +140,22 @@ def test_param_error_carries_the_parameter(app):
                 {"besoin": ["x"]}, gazetteer=get_gazetteer(db), besoins=get_besoins(db)
             )
     assert info.value.parametre == "besoin"
+
+
+def test_needs_counts_are_the_open_services_of_each_need(app, client):
+    """/api/besoins and the home page count on the search columns what SQL
+    counts over every service, closures included."""
+    db = connect(app.config["DATABASE"])
+    closed = db.execute(
+        "select id from services where statut != 'ferme' and besoins like"
+        " '%alimentation%' limit 1"
+    ).fetchone()[0]
+    db["services"].update(closed, {"statut": "ferme"})
+    db["imports"].insert({"fichier": "t", "statut": "applique"})  # new data version
+    expected = {row["slug"]: row["total"] for row in sql_counts(db)}
+    db.close()
+    needs = client.get("/api/besoins").get_json()
+    assert {n["slug"]: n["nombre_services"] for n in needs} == expected
+    assert expected["alimentation"] > 0
+    page = client.get("/").get_data(as_text=True)
+    assert f"{expected['alimentation']} service" in page
