@@ -137,7 +137,10 @@ def test_filters_follow_the_map_when_it_moves(page, live_server):
     )
     open_carte(page, live_server, "/carte?besoin=alimentation")
     before = state(page)
-    page.evaluate(f"() => {MAP}.setView([44.926, 2.443], 12)")
+    # The view's request leaves after the zoom animation and a short pause:
+    # wait for it, not only for the zoom (the map still says « fini » before).
+    with page.expect_request(lambda r: "/carte/grappes.json" in r.url):
+        page.evaluate(f"() => {MAP}.setView([44.926, 2.443], 12)")
     page.wait_for_function(f"() => {MAP}.getZoom() === 12")
     wait_loaded(page)
     assert fetched
