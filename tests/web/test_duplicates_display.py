@@ -121,7 +121,18 @@ def test_needs_count_the_pair_once(client, pair):
     before = next(n for n in needs if n["slug"] == "alimentation")["nombre_services"]
     db = connect(client.application.config["DATABASE"])
     db["services"].update(pair[1], {"doublon_de": None})
-    db["imports"].insert({"fichier": "t", "statut": "applique"})  # new data version
+    # Logged as every write is: the search index follows the journal.
+    entry = db["imports"].insert({"fichier": "t", "statut": "applique"}).last_pk
+    db["changes"].insert(
+        {
+            "import_id": entry,
+            "service_id": pair[1],
+            "action": "modification",
+            "champ": "doublon_de",
+            "avant": json.dumps(pair[0]),
+            "apres": "null",
+        }
+    )
     db.close()
     needs = client.get("/api/besoins").get_json()
     after = next(n for n in needs if n["slug"] == "alimentation")["nombre_services"]
