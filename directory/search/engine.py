@@ -33,7 +33,6 @@ from .documents import (  # noqa: F401 (the index's fields, used by the queries)
     COLUMNS,
     EXACT_FIELD,
     NO_ZONE,
-    RAW_FIELDS,
     SHOWN,
     TEXTS,
     Documents,

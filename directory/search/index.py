@@ -63,13 +63,8 @@ class SearchIndex:
     def __init__(self, path, besoin_slugs):
         arrays, values = columns.load(path)
         self.besoin_bits = {slug: 1 << i for i, slug in enumerate(besoin_slugs)}
-        for name in ("rowid", "active", "placed", "latitude", "longitude"):
+        for name in columns.DTYPES.keys() - {"frais"}:
             setattr(self, name, arrays[name])
-        for name in ("publics", "modalites", "remote", "zone", "hours"):
-            setattr(self, name, arrays[name])
-        for name in ("by_nom", "by_date", "nom_rank"):
-            setattr(self, name, arrays[name])
-        self.besoins = arrays["besoins"]
         if list(besoin_slugs) != values["besoin_slugs"]:
             self.besoins = _remap(self.besoins, values["besoin_slugs"], besoin_slugs)
         self.frais = Coded(arrays["frais"], [v or "" for v in values["frais"]])
