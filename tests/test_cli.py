@@ -339,6 +339,7 @@ def test_cli_import_streams_the_file_and_spools_its_rows(
     copied into the database: every service written, audited once."""
     from pathlib import Path
 
+    from directory.imports import apply as apply_module
     from directory.imports import spool
 
     data, count = many_restos(200_000)
@@ -348,10 +349,19 @@ def test_cli_import_streams_the_file_and_spools_its_rows(
     def whole(self):
         raise AssertionError(f"{self} read whole")
 
+    copied = []
+
+    def insert_spooled(*args, **options):
+        copied.append(args)
+        return original(*args, **options)
+
+    original = apply_module.insert_spooled
+    monkeypatch.setattr(apply_module, "insert_spooled", insert_spooled)
     monkeypatch.setattr(Path, "read_bytes", whole)
     monkeypatch.setattr(spool, "SPOOL_AT", 50)
     result = runner.invoke(args=["import-csv", str(path)])
     assert result.exit_code == 0, result.output
+    assert len(copied) == 1  # the rows went through the scratch file
     assert f"{count} nouveaux" in result.output
     with app.app_context():
         db = get_db()

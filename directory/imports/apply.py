@@ -150,7 +150,7 @@ def _insert_new(db, new, import_id, stamp, sourced, spooled=None):
     if spooled:
         insert_spooled(db, spooled, import_id, stamp, provenance=sourced)
         return
-    if getattr(new, "spilled", False):
+    if new.spilled:
         batches = new.batches(5000)
     else:
         batches = [sorted(tuple(r) for r in new)]
@@ -158,7 +158,7 @@ def _insert_new(db, new, import_id, stamp, sourced, spooled=None):
         for batch in batches:
             if sourced:  # importe_le is the last record column: when written
                 batch = [r[:-1] + (stamp,) for r in batch]
-            insert_services(db, batch, stamp, provenance=sourced, indexes=sql)
+            insert_services(db, batch, stamp, provenance=sourced, sql=sql)
             pairs = [(b, r[0]) for r in batch for b in r[NEEDS].split(MULTI)]
             pairs.sort()  # the b-tree's own order
             db.conn.executemany(

@@ -18,24 +18,19 @@ BULK_CACHE_KB = 16384  # SQLite page cache during a bulk insert
 _attached = itertools.count(1)  # names of attached spools
 
 
-def insert_services(db, records, stamp, *, provenance=True, indexes=None):
+def insert_services(db, records, stamp, *, provenance=True, sql):
     """Insert new services (a list of Records or tuples).
 
-    :param indexes: the `bulk_insert` context this batch belongs to; without
-        it, the call is a bulk insert of its own.
+    :param sql: the INSERT that `bulk_insert`, around this batch, yields.
     """
     if not records:
-        return
-    if indexes is None:
-        with bulk_insert(db, len(records), provenance=provenance) as indexes:
-            insert_services(db, records, stamp, provenance=provenance, indexes=indexes)
         return
     stamps = (stamp, stamp)
     if provenance:
         rows = [tuple(r) + stamps for r in records]
     else:
         rows = [r[:PLAIN] + stamps for r in records]
-    db.conn.executemany(indexes, rows)
+    db.conn.executemany(sql, rows)
 
 
 @contextmanager
@@ -81,7 +76,7 @@ def attached(db, spool):
     """The spooled rows' table, its scratch file attached to `db` (None for
     records held in memory, or within a caller's transaction: SQLite cannot
     ATTACH there). Detached on leaving."""
-    if not getattr(spool, "spilled", False) or db.conn.in_transaction:
+    if not spool.spilled or db.conn.in_transaction:
         yield None
         return
     spool.flush()
