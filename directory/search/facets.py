@@ -46,8 +46,15 @@ def needs_with_counts(db, besoin_slugs):
     per duplicate cluster), counted on the columns of the search index: no
     pass over the services (9 s at 1 000 000 services with SQL)."""
     counts = get_index(db, besoin_slugs).need_counts()
-    rows = db.query(
-        "select slug, libelle, description, couleur, ordre, thematique_defaut"
-        " from besoins order by ordre"
+    return [{**row, "total": counts.get(row["slug"], 0)} for row in needs(db)]
+
+
+def needs(db):
+    """The needs in display order (slug, libelle, description, couleur, ordre,
+    thematique_defaut), as dicts."""
+    return list(
+        db.query(
+            "select slug, libelle, description, couleur, ordre, thematique_defaut"
+            " from besoins order by ordre"
+        )
     )
-    return [{**row, "total": counts.get(row["slug"], 0)} for row in rows]

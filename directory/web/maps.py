@@ -21,6 +21,7 @@ from folium.template import Template
 from markupsafe import Markup
 
 from ..catalogue.services import split
+from ..search.facets import needs
 from .basemap import basemap_url
 
 # Vendored assets (static/vendor/VERSIONS.txt) then ours, in load order.
@@ -86,12 +87,12 @@ def map_needs(db):
     thematique_defaut) for a map page, colours checked (only #rrggbb goes into
     the page's <style>); unlike the home page, no count of services: that
     would read every service on every request."""
-    rows = list(
-        db.query(
-            "select slug, libelle, description, couleur, ordre, thematique_defaut"
-            " from besoins order by ordre"
-        )
-    )
+    return checked_colours(needs(db))
+
+
+def checked_colours(rows):
+    """The need rows, each colour not #rrggbb replaced by the default one:
+    the colours go into a <style> element."""
     for row in rows:
         if not COLOUR.fullmatch(row["couleur"] or ""):
             row["couleur"] = DEFAULT_COLOUR

@@ -26,7 +26,7 @@ from . import clusters as map_clusters
 from . import fiche, propose, reports
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
-from .maps import COLOUR, DEFAULT_COLOUR, VENDOR_CSS, VENDOR_JS, build_map, map_needs
+from .maps import VENDOR_CSS, VENDOR_JS, build_map, checked_colours, map_needs
 from .present import summary
 from .results import absent_needs, distance_text, facet_labels
 from .security import csp_nonce
@@ -56,11 +56,7 @@ SIMULATOR = "https://www.mesdroitssociaux.gouv.fr/"
 
 def besoins_with_counts(db):
     """The 16 needs in order, with their number of open services."""
-    rows = needs_with_counts(db, list(get_besoins(db).labels))
-    for row in rows:  # the colours go into a <style> element: only #rrggbb
-        if not COLOUR.fullmatch(row["couleur"] or ""):
-            row["couleur"] = DEFAULT_COLOUR
-    return rows
+    return checked_colours(needs_with_counts(db, list(get_besoins(db).labels)))
 
 
 def page_args():
