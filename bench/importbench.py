@@ -224,14 +224,15 @@ def written(db_path, wall, peak, start_rss):
     db = connect(db_path)
     rows = db.execute("select count(*) from services").fetchone()[0]
     db.close()
+    beside = beside_files(db_path)
     return {
         "wall": wall,
         "peak_mb": peak,
         "start_rss_mb": start_rss,
         "rows": rows,
         "db_mb": Path(db_path).stat().st_size / 1e6,
-        "beside_mb": tree_mb(beside_files(db_path)),
-        "beside": [p.name for p in beside_files(db_path)],
+        "beside_mb": tree_mb(beside),
+        "beside": [p.name for p in beside],
     }
 
 
