@@ -154,7 +154,9 @@ def csv_bytes(services=SERVICES):
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def make_app(db_path):
+def make_app(db_path, data=None):
+    """The app on `db_path` with a CSV (this module's fixture by default)
+    imported by the real engine, its clock frozen on a Thursday morning."""
     app = create_app(
         {
             "TESTING": True,
@@ -163,7 +165,8 @@ def make_app(db_path):
         }
     )
     with app.app_context():
-        report = prepare_import(get_db(), csv_bytes(), "fixture.csv")
+        data = csv_bytes() if data is None else data
+        report = prepare_import(get_db(), data, "fixture.csv")
         assert report.ok, [i.text for i in report.errors]
         importer.apply(get_db(), report, user="test")
     return app
@@ -338,11 +341,7 @@ def test_a_worker_opens_the_index_without_building_it(text_app, monkeypatch):
 @pytest.fixture
 def query_app(db_path):
     """The app on the services of test_query (one has an eligibility zone)."""
-    app = create_app({"TESTING": True, "DATABASE": str(db_path)})
-    with app.app_context():
-        report = prepare_import(get_db(), test_query.fixture_csv(), "fixture.csv")
-        importer.apply(get_db(), report, user="test")
-    return app
+    return make_app(db_path, test_query.fixture_csv())
 
 
 def test_text_with_a_place_keeps_the_eligibility_zone(query_app):

@@ -5,11 +5,11 @@ import datetime
 import pytest
 from geopy.distance import geodesic
 
-from directory import create_app
 from directory.db import get_db
 from directory.imports import engine as importer
 from directory.search.hours import PARIS
-from directory.web.context import prepare_import
+
+from .test_engine import make_app
 
 HEADER = (
     "id,statut,nom,description,structure_id,structure_nom,besoins,publics,frais,"
@@ -216,18 +216,7 @@ def fixture_csv():
 
 @pytest.fixture
 def search_app(db_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(db_path),
-            "CLOCK": lambda: datetime.datetime(2026, 11, 26, 10, 0, tzinfo=PARIS),
-        }
-    )
-    with app.app_context():
-        report = prepare_import(get_db(), fixture_csv(), "fixture.csv")
-        assert report.ok, [i.text for i in report.errors]
-        importer.apply(get_db(), report, user="test")
-    return app
+    return make_app(db_path, fixture_csv())
 
 
 @pytest.fixture
