@@ -14,8 +14,6 @@ from directory.search import engine
 from directory.search.hours import PARIS
 from directory.web.context import prepare_import
 
-from . import test_query
-
 HEADER = (
     "id,statut,nom,description,structure_id,structure_nom,besoins,publics,frais,"
     "frais_precisions,modalites_acces,code_postal,commune,latitude,longitude,date_maj"
@@ -341,7 +339,9 @@ def test_a_worker_opens_the_index_without_building_it(text_app, monkeypatch):
 @pytest.fixture
 def query_app(db_path):
     """The app on the services of test_query (one has an eligibility zone)."""
-    return make_app(db_path, test_query.fixture_csv())
+    from .test_query import fixture_csv  # test_query imports this module
+
+    return make_app(db_path, fixture_csv())
 
 
 def test_text_with_a_place_keeps_the_eligibility_zone(query_app):
