@@ -44,18 +44,3 @@ def split(value):
 def get_service(db, service_id):
     """A service row by id (closed ones included), or None."""
     return next(db["services"].rows_where("id = ?", [service_id]), None)
-
-
-def needs_with_counts(db):
-    """The needs in display order, each with its number of open services
-    (one per duplicate cluster)."""
-    return list(
-        db.query(
-            "select b.slug, b.libelle, b.description, b.couleur, b.ordre,"
-            " b.thematique_defaut, count(s.id) as total from besoins b"
-            " left join service_besoins sb on sb.besoin = b.slug"
-            " left join services s on s.id = sb.service_id and s.statut != 'ferme'"
-            " and s.doublon_de is null"
-            " group by b.slug order by b.ordre"
-        )
-    )

@@ -73,7 +73,7 @@ class SearchIndex:
 
     def need_counts(self):
         """{need slug: number of open services with it} (what
-        catalogue.services.needs_with_counts counts, without a pass over
+        the needs page counted with SQL, without a pass over
         SQLite), computed once per index version."""
         if self._need_counts is None:
             needs = self.besoins[self.active]

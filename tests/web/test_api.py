@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
+from search.test_columns import sql_need_counts as sql_counts
 from werkzeug.datastructures import MultiDict
 
-from directory.catalogue.services import needs_with_counts as sql_counts
 from directory.db import connect, get_db
 from directory.search.query import PARAMETERS, ParamError, parse_params
 from directory.web.context import get_besoins, get_gazetteer
