@@ -1,11 +1,16 @@
 """The user's text as a Tantivy query.
 
-Every word must match (in any field, by its stem or its exact form), the last
-one also as a prefix (search-as-you-type), "quoted text" as a phrase; a run of
-words naming a need also matches that need's services. Words of 5 letters or
-more also match their corrections (module `lexicon`) in a second tier: a
-service matching the exact words always ranks before one found through a
-correction. No Flask imports.
+Every word must match (in any field, by its stem), the last one also as a
+prefix (search-as-you-type), "quoted text" as a phrase; a run of words naming a
+need also matches that need's services. Rare words of 5 letters or more also
+match their corrections (module `lexicon`) in a second tier: a service
+matching the exact words always ranks before one found through a correction.
+
+The query is kept flat, since the Python bindings score every match (no
+block-max pruning) and each clause or nesting level costs on each one: a
+word's clause is one union of term queries, never a clause that another of
+its clauses already covers (the exact form is within its stem; a completion
+of the last word sharing its stem too). No Flask imports.
 """
 
 import re
@@ -25,6 +30,10 @@ NEED_WORD_BOOST = 6.0  # one word found among a need's words
 CORRECTED = 0.3  # weight of a corrected word against the word as typed
 EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
 WORD = re.compile(r"\w+")
+# A word found in more services than this (at least COMMON_MIN, or this share
+# of them) is spelt right: it gets no correction.
+COMMON_SHARE, COMMON_MIN = 0.001, 50
+COMPLETIONS = 64  # completions of the last word looked up one by one; more: a range
 MAX_LOOKUPS = 8_000  # per index version, then forgotten: ~25 MB at most
 _lookups = weakref.WeakKeyDictionary()  # Engine → its Lookups
 _lookups_lock = threading.Lock()
@@ -120,7 +129,9 @@ class Builder:
         query = Query.term_query(self.schema, field, text)
         return Query.boost_query(query, boost) if boost != 1.0 else query
 
-    def stems(self, token, weight=1.0, prefix=False):
+    def stems(self, token, weight=1.0, prefix=False, extra=()):
+        """The options of one token: its stem in each text field, and the
+        needs it names (with `extra` needs, named by the run it stands for)."""
         stem = analysis.stem.analyze(token)
         options = [
             self.term(field, s, boost * weight)
@@ -128,45 +139,79 @@ class Builder:
             for s in stem[:1]
         ]
         needs = self.needs_of(token, stem[0] if stem else None, prefix)
-        if needs:
-            query = any_term(self.schema, "besoin", needs)
-            options.append(Query.const_score_query(query, NEED_WORD_BOOST * weight))
+        if needs or extra:
+            boost = NEED_WORD_BOOST * weight if needs else 0.0
+            both = any_term(self.schema, "besoin", sorted({*needs, *extra}))
+            options.append(
+                Query.const_score_query(both, boost + NEED_BOOST * bool(extra))
+            )
         return options
 
-    def word(self, raw, last, fuzzy):
+    def word(self, raw, last, fuzzy, extra=()):
         """Clause of one typed word (None when it is only an elision), built
         once per index version: the same word gives the same clause."""
-        key = ("word", raw, last, fuzzy)
+        key = ("word", raw, last, fuzzy, extra)
         found = self.lookups.get(key)
         if found is None:
-            found = self.lookups.remember(key, self._word(raw, last, fuzzy))
+            found = self.lookups.remember(key, self._word(raw, last, fuzzy, extra))
         clause, corrected = found
         for token, prefix in corrected:  # what the « Résultats pour » line uses
             self.corrections(token, prefix)
         return clause
 
-    def _word(self, raw, last, fuzzy):
-        """(clause, the (token, prefix) whose corrections it holds)."""
+    def _word(self, raw, last, fuzzy, extra):
+        """(clause, the (token, prefix) whose corrections it holds); `extra`
+        needs are added to the word's own when it is one token."""
         tokens = analysis.exact.analyze(raw)
         if not tokens and last and len(raw) < analysis.MAX_TOKEN:
             tokens = [analysis.fold(raw)]  # « l » being typed: a prefix still
         if not tokens:
+            if extra:
+                needs = any_term(self.schema, "besoin", sorted(extra))
+                return Query.const_score_query(needs, NEED_BOOST), ()
             return None, ()
         clauses, corrected = [], []
         for index, token in enumerate(tokens):
             prefix = last and index == len(tokens) - 1
-            options = [*self.stems(token, prefix=prefix), self.term(EXACT_FIELD, token)]
+            alone = extra if len(tokens) == 1 else ()
+            options = self.stems(token, prefix=prefix, extra=alone)
             if prefix:
-                options.append(
-                    Query.phrase_prefix_query(self.schema, EXACT_FIELD, [token])
-                )
-            if fuzzy:
+                options.append(self.completions(token))
+            if fuzzy and self.rare(token):
                 corrected.append((token, prefix))
                 for fix in self.corrections(token, prefix):
                     options += self.stems(fix, CORRECTED)
-                    options.append(self.term(EXACT_FIELD, fix, CORRECTED))
             clauses.append(_should(options))
+        if extra and len(tokens) > 1:
+            needs = any_term(self.schema, "besoin", sorted(extra))
+            clause = _should(
+                [_must(clauses), Query.const_score_query(needs, NEED_BOOST)]
+            )
+            return clause, tuple(corrected)
         return _must(clauses), tuple(corrected)
+
+    def completions(self, token):
+        """The documents holding a word that `token` begins and whose stem is
+        not the token's own (those are matched by the stem already)."""
+        found = self.searcher.terms_with_prefix(
+            EXACT_FIELD, token, limit=COMPLETIONS + 1
+        )
+        if len(found) > COMPLETIONS:  # a short prefix: the engine's range
+            return Query.phrase_prefix_query(self.schema, EXACT_FIELD, [token])
+        stem = analysis.stem.analyze(token)[:1]
+        others = sorted(
+            term for term, _ in found if analysis.stem.analyze(term)[:1] != stem
+        )
+        if not others:
+            return None
+        return Query.const_score_query(any_term(self.schema, EXACT_FIELD, others), 1.0)
+
+    def rare(self, token):
+        """Whether a token may be a typo: found in few services (a word many
+        services hold is spelt right, and its corrections would only add
+        noise to the count and cost to every query)."""
+        common = max(COMMON_MIN, self.searcher.num_docs * COMMON_SHARE)
+        return self.searcher.doc_freq(EXACT_FIELD, token) <= common
 
     def needs_of(self, token, stem, prefix):
         key = ("needs", token, stem, prefix)
@@ -221,23 +266,32 @@ class Builder:
         )
 
     def words(self, words, last, fuzzy):
-        """Clauses of a run of plain words, need spans widened to their needs."""
-        clauses = [
-            self.word(w, last and i == len(words) - 1, fuzzy)
-            for i, w in enumerate(words)
-        ]
+        """Clauses of a run of plain words, need spans widened to their needs
+        (a span of one word: within that word's own clause)."""
         spans = self.terms.spans(words) if self.terms else []
-        grouped, i = [], 0
-        for start, end, needs in spans:
-            grouped += clauses[i:start]
-            inner = [c for c in clauses[start:end] if c is not None]
-            needs_query = Query.const_score_query(
-                any_term(self.schema, "besoin", needs), NEED_BOOST
-            )
-            grouped.append(_should([_must(inner) if inner else None, needs_query]))
+        clauses, i = [], 0
+        for start, end, needs in [*spans, (len(words), len(words), ())]:
+            clauses += [
+                self.word(w, last and j == len(words) - 1, fuzzy)
+                for j, w in enumerate(words[i:start], start=i)
+            ]
+            if end - start == 1:
+                clause = self.word(
+                    words[start], last and end == len(words), fuzzy, tuple(needs)
+                )
+                clauses.append(clause)
+            elif end > start:
+                inner = [
+                    self.word(w, last and j == len(words) - 1, fuzzy)
+                    for j, w in enumerate(words[start:end], start=start)
+                ]
+                inner = [c for c in inner if c is not None]
+                needs_query = Query.const_score_query(
+                    any_term(self.schema, "besoin", needs), NEED_BOOST
+                )
+                clauses.append(_should([_must(inner) if inner else None, needs_query]))
             i = end
-        grouped += clauses[i:]
-        return [c for c in grouped if c is not None]
+        return [c for c in clauses if c is not None]
 
     def build(self, found, fuzzy):
         clauses = []

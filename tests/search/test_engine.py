@@ -241,7 +241,7 @@ def test_stemming_and_accents(find):
 def test_elision(find):
     assert find("l'escale") == ["escale"]
     assert find("l’Escale accueil") == ["escale"]
-    assert find("occasion d'emmaus") == ["brocante", "brocaste"]
+    assert sorted(find("occasion d'emmaus")) == ["brocante", "brocaste"]
 
 
 def test_prefix_only_on_the_last_word(find):
@@ -314,7 +314,9 @@ def test_pages_of_a_text_search(find, text_app):
         ).get_json()
         assert body["total"] == 2
         pages += [s["id"] for s in body["services"]]
-    assert pages == every == ["brocante", "brocaste"]
+    # Equal scores (the same words, as long): the pages still agree.
+    assert pages == every
+    assert sorted(every) == ["brocante", "brocaste"]
 
 
 def test_text_with_a_place_uses_the_box_and_the_radius(find):

@@ -204,9 +204,9 @@ def test_a_word_clause_is_built_once_per_index_version(text_app, monkeypatch):
     built = []
     real = textquery.Builder._word
 
-    def counted(self, raw, last, fuzzy):
+    def counted(self, raw, last, fuzzy, extra):
         built.append((raw, last, fuzzy))
-        return real(self, raw, last, fuzzy)
+        return real(self, raw, last, fuzzy, extra)
 
     monkeypatch.setattr(textquery.Builder, "_word", counted)
     with text_app.app_context():
