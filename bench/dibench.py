@@ -16,7 +16,8 @@ Each phase runs in its own child process on a fresh init-db'd database and
 reports its peak RSS (VmHWM):
 
 - csv: `engine.prepare` + `engine.apply` of the CSV (what bench.importbench
-  measures);
+  measures, but with the index built after the commit, as the external
+  engine builds it: no child indexing while reading, module search.ahead);
 - datainclusion: the real reader (`sources.datainclusion.load_files`), the
   external engine (`imports.external.prepare_external`) and `engine.apply`
   (one transaction with the duplicate clusters).
@@ -346,7 +347,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.phase:
         if args.phase == "csv":
-            measures = phase_engine(args.csv, args.db)
+            # Like for like: the external engine builds the index after its
+            # commit, as this CSV import then does (no child indexing ahead).
+            measures = phase_engine(args.csv, args.db, index_ahead=False)
         else:
             measures = phase_datainclusion(args.structures, args.services, args.db)
         Path(args.out).write_text(json.dumps(measures))

@@ -4,8 +4,10 @@ On the same synthetic file (bench/synth.py, N rows, no coordinates), each run:
 
 - engine: a fresh database prepared like `init-db` (schema, gazetteer, needs,
   no services), then `importer.prepare` + `importer.apply`: reading, validation,
-  geocoding, diff, ONE transaction with FTS triggers, service↔need rows and the
-  audit trail;
+  geocoding, diff, ONE transaction with service↔need rows and the audit
+  trail, and the search index, built by a child process while the file is read
+  (`index_ahead`, as `flask import-csv` does; module directory.search.ahead);
+  its peak RSS is added to the import's;
 - baseline: `csv.DictReader` streamed over the same bytes (`TextIOWrapper`) and
   `insert_all` into a fresh WAL database holding only a `services` table (primary
   key only, no FTS), in one transaction.
@@ -121,8 +123,9 @@ class Laps:
         self.last = time.perf_counter()  # our own measuring is not charged
 
 
-def phase_engine(csv_path, db_path, trace_memory=False):
-    """prepare + apply of the whole file into an init-db'd database."""
+def phase_engine(csv_path, db_path, trace_memory=False, index_ahead=True):
+    """prepare + apply of the whole file into an init-db'd database (with
+    `index_ahead`, as `flask import-csv`: the index built while reading)."""
     from directory.catalogue.vocabulary import besoins_choices
     from directory.db import connect
     from directory.geo.gazetteer import Gazetteer
@@ -133,6 +136,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         tracemalloc.start()
     laps = Laps()
     start_rss = rss_mb()
+    child_peaks = watch_indexing_child()
 
     start = laps.last = time.perf_counter()
     size = Path(csv_path).stat().st_size  # the engine reads the file by chunks
@@ -152,6 +156,7 @@ def phase_engine(csv_path, db_path, trace_memory=False):
         max_bytes=size,
         max_rows=10_000_000,
         territory=TERRITORY,
+        index_ahead=index_ahead,
     )
     if not report.ok:
         from directory.imports.report import format_lines
@@ -189,6 +194,8 @@ def phase_engine(csv_path, db_path, trace_memory=False):
     return {
         "wall": wall,
         "peak_mb": peak,
+        "child_peak_mb": max(child_peaks, default=0),
+        "total_peak_mb": peak + max(child_peaks, default=0),
         "start_rss_mb": start_rss,
         "rows": report.rows_read,
         "warnings": len(report.warnings),
@@ -217,7 +224,25 @@ def phase_baseline(csv_path, db_path, trace_memory=False):
     return written(db_path, wall, peak_rss_mb(), start_rss)
 
 
-def written(db_path, wall, peak, start_rss):
+def watch_indexing_child():
+    """The peak RSS (MB) of each child that indexed an import as it was read
+    (directory.search.ahead: it reports its own VmHWM), appended to the list
+    returned, so that an import's memory counts its child's too."""
+    from directory.search import ahead
+
+    peaks, wait = [], ahead.Ahead._wait
+
+    def watched(self):
+        result = wait(self)
+        if result and result.get("peak_mb") is not None and not peaks:
+            peaks.append(result["peak_mb"])
+        return result
+
+    ahead.Ahead._wait = watched
+    return peaks
+
+
+def written(db_path, wall, peak, start_rss, child_peaks=()):
     """The measures of a phase that wrote `db_path`: times, memory, rows."""
     from directory.db import connect
 
@@ -228,6 +253,10 @@ def written(db_path, wall, peak, start_rss):
     return {
         "wall": wall,
         "peak_mb": peak,
+        # The indexing child's peak (0: none ran), and the import's whole peak
+        # as if both peaked at once.
+        "child_peak_mb": max(child_peaks, default=0),
+        "total_peak_mb": peak + max(child_peaks, default=0),
         "start_rss_mb": start_rss,
         "rows": rows,
         "db_mb": Path(db_path).stat().st_size / 1e6,
@@ -249,6 +278,7 @@ def phase_cli(csv_path, db_path, trace_memory=False):
     from directory.cli import import_csv_command
 
     start_rss = rss_mb()
+    child_peaks = watch_indexing_child()
     start = time.perf_counter()
     app = create_app()
     log_path = Path(db_path).with_suffix(".import.log")
@@ -268,7 +298,7 @@ def phase_cli(csv_path, db_path, trace_memory=False):
             f"bench: flask import-csv exited {code}; its report:\n"
             + "\n".join(log_path.read_text().splitlines()[:30])
         )
-    return written(db_path, wall, peak, start_rss)
+    return written(db_path, wall, peak, start_rss, child_peaks)
 
 
 PHASES = {"engine": phase_engine, "baseline": phase_baseline, "cli": phase_cli}
@@ -397,7 +427,8 @@ def median_run(runs):
 def results(rows, size_mb, engines, baselines, traced=False):
     """The table's rows: medians over the runs, peaks as the worst run's."""
     engine, baseline = median_run(engines), median_run(baselines)
-    engine_peak = max(r["peak_mb"] for r in engines)
+    engine_peak = max(r["total_peak_mb"] for r in engines)
+    child_peak = max(r["child_peak_mb"] for r in engines)
     baseline_peak = max(r["peak_mb"] for r in baselines)
     ratio = engine["wall"] / baseline["wall"]
     times = " ".join(
@@ -426,9 +457,15 @@ def results(rows, size_mb, engines, baselines, traced=False):
         Result(NAME, "engine: throughput", f"{fmt_int(rows / engine['wall'])} rows/s"),
         Result(
             NAME,
-            "engine: peak RSS of its process",
+            "engine: peak RSS of its process"
+            + (" + its indexing child" if child_peak else ""),
             f"{engine_peak:.0f} MB",
-            f"< {TARGET_PEAK_MB} MB",
+            f"< {TARGET_PEAK_MB} MB"
+            + (
+                f"; child {child_peak:.0f} MB, counted as if both peaked at once"
+                if child_peak
+                else ""
+            ),
             engine_peak < TARGET_PEAK_MB,
         ),
         Result(

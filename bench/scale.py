@@ -202,7 +202,10 @@ def import_rows(directory, csv_path, rows, size_mb, log):
     init_database(db_path)
     log("[scale] flask import-csv (child process)…")
     cli = run_phase("cli", csv_path, db_path, directory / "scale-cli.json")
-    log(f"[scale]   {cli['wall']:.0f} s, peak {cli['peak_mb']:.0f} MB")
+    log(
+        f"[scale]   {cli['wall']:.0f} s, peak {cli['peak_mb']:.0f} MB"
+        f" + indexing child {cli['child_peak_mb']:.0f} MB"
+    )
     log("[scale] baseline: csv.DictReader + insert_all…")
     baseline_db = fresh(directory / "scale-baseline.db")
     base = run_phase("baseline", csv_path, baseline_db, directory / "scale-base.json")
@@ -244,11 +247,12 @@ def import_rows(directory, csv_path, rows, size_mb, log):
         ),
         Result(
             NAME,
-            "import: peak RSS of its process",
-            f"{cli['peak_mb']:.0f} MB",
-            f"< {TARGET_IMPORT_PEAK_MB} MB (VmHWM; {cli['start_rss_mb']:.0f} MB "
-            "before the app)",
-            cli["peak_mb"] < TARGET_IMPORT_PEAK_MB,
+            "import: peak RSS of its process + its indexing child",
+            f"{cli['total_peak_mb']:.0f} MB",
+            f"< {TARGET_IMPORT_PEAK_MB} MB (VmHWM: import {cli['peak_mb']:.0f} MB"
+            f" + child {cli['child_peak_mb']:.0f} MB, counted as if both peaked"
+            f" at once; {cli['start_rss_mb']:.0f} MB before the app)",
+            cli["total_peak_mb"] < TARGET_IMPORT_PEAK_MB,
         ),
     ]
 

@@ -115,6 +115,7 @@ def import_csv_command(path, dry_run, structures, utilisateur, max_rows, refresh
             max_rows=max_rows or sys.maxsize,
             max_bytes=size + 1,
             refresh_date=clock().date() if refresh else None,
+            index_ahead=not dry_run,
         )
     if report.ok and not dry_run and report.writes:
         engine.apply(

@@ -114,7 +114,10 @@ def apply(db, report, *, user, structure_id=None):
             ],
         )
         db.conn.executemany(CHANGES_SQL, changes)
-        _insert_new(db, report.new, import_id, stamp, sourced, spooled)
+        ahead = _ahead(db, report, spooled, sourced)
+        _insert_new(db, report.new, import_id, stamp, sourced, spooled, ahead)
+        if ahead is not None:
+            ahead.import_id = import_id
         # Fields kept as a partner corrected them; `undo` deletes these rows.
         db.conn.executemany(
             "insert into conflits (import_id, service_id, champ, valeur_source,"
@@ -133,22 +136,42 @@ def apply(db, report, *, user, structure_id=None):
         )
         if sourced:  # the clusters across sources, audited with this import
             update_clusters(db, import_id, stamp)
-    after_commit(db)  # the text index follows the committed data
+    # The text index follows the committed data.
+    ahead, report.ahead = report.ahead, None
+    after_commit(db, ahead)
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
 
 
-def _insert_new(db, new, import_id, stamp, sourced, spooled=None):
+def _ahead(db, report, spooled, sourced):
+    """The report's index built ahead, if its rowids can be given: a spool
+    copied in SQL into a table still empty; else it is dropped."""
+    ahead = report.ahead
+    if ahead is None:
+        return None
+    empty = not db.execute("select exists (select 1 from services)").fetchone()[0]
+    if spooled and not sourced and empty and ahead.spooled == len(report.new):
+        return ahead
+    ahead.close()
+    report.ahead = None
+    return None
+
+
+def _insert_new(db, new, import_id, stamp, sourced, spooled=None, ahead=None):
     """Insert the new services with their service↔need rows and creation
     entries, in id order: every b-tree keyed on the id grows at its end.
 
-    An attached spool (`spooled`: its table) is copied in SQL, in id order;
-    otherwise the records are sorted here, or (a spool that could not be
-    attached, in a caller's transaction) written batch by batch.
+    An attached spool (`spooled`: its table) is copied in SQL, in id order
+    (with `ahead`: in file order, each row under the rowid it was indexed
+    with, its place in the spool); otherwise the records are sorted here, or
+    (a spool that could not be attached, in a caller's transaction) written
+    batch by batch.
     """
     if spooled:
-        insert_spooled(db, spooled, import_id, stamp, provenance=sourced)
+        insert_spooled(
+            db, spooled, import_id, stamp, provenance=sourced, rowids=bool(ahead)
+        )
         return
     if new.spilled:
         batches = new.batches(5000)

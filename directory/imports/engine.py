@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.services import MULTI
+from ..search.ahead import Ahead
+from ..search.documents import need_slugs, need_texts
+from ..search.engine import folder
 from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine API
 from .read import read_file
 from .records import (  # noqa: F401 - engine API
@@ -65,6 +68,10 @@ class ImportReport:
     gone: list = field(default_factory=list)
     conflicts: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # stage (French) -> seconds
+    # The search index of a first import, built by a child process as the new
+    # services spill (search.ahead.Ahead; prepare's `index_ahead`), handed to
+    # the index build after the commit.
+    ahead: object = None
 
     @property
     def errors(self):
@@ -108,6 +115,7 @@ def prepare(
     today=None,
     progress=None,
     refresh_date=None,
+    index_ahead=False,
 ):
     """Read, validate, geocode and diff a file against the database. No writes
     (past spool.SPOOL_AT, new services wait in a scratch file: module `spool`).
@@ -119,6 +127,8 @@ def prepare(
     :param progress: optional callable(number of rows done).
     :param refresh_date: a date: every row of the file is dated at least this
         day (the sender asserts it is current), unchanged rows included.
+    :param index_ahead: into an empty table, index the new services while the
+        file is read (module search.ahead; for an import applied at once).
     """
     clock = time.perf_counter()
     table = read_file(data, filename, max_bytes=max_bytes, max_rows=max_rows)
@@ -133,6 +143,12 @@ def prepare(
     first_line, structure_names, row_issues, labels = {}, {}, [], {}
     # Into an empty table (a first import) every service is new: no lookups.
     stored = db.execute("select exists (select 1 from services)").fetchone()[0]
+    if index_ahead and not stored:
+        try:
+            report.ahead = Ahead(folder(db), need_texts(db), need_slugs(db))
+            report.new.listener = report.ahead.spilled
+        except OSError:  # no child process: the index is built after the commit
+            report.ahead = None
     # Validated rows are compared with the database by batches (bounded
     # memory); the comparison's own issues come after the rows' issues.
     batch, diff_issues, diffing = [], [], 0.0
@@ -195,11 +211,16 @@ def prepare(
     if report.errors:
         _forget(report)
     report.new.flush()  # all on disk, or all in memory
+    if report.ahead is not None:
+        report.ahead.finish(len(report.new))
     return report
 
 
 def _forget(report):
     """A report with errors writes nothing: drop what it would have written."""
+    if report.ahead is not None:
+        report.ahead.close()
+        report.ahead = None
     report.new.close()
     report.new = Spool(Record, spill=False)
     report.changed, report.unchanged, report.closed = [], [], []

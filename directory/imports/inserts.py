@@ -15,6 +15,9 @@ PLAIN = len(RECORD_COLUMNS) - len(PROVENANCE_COLUMNS)
 PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, consider rebuilding the indexes
 BULK_CACHE_KB = 16384  # SQLite page cache during a bulk insert
+# ... in file order (module search.ahead): the ids' index takes them in any
+# order, and stays in this cache (≈ 80 MB at 1 000 000 services).
+ROWIDS_CACHE_KB = 131072
 _attached = itertools.count(1)  # names of attached spools
 
 
@@ -52,14 +55,7 @@ def bulk_insert(db, count, *, provenance=True):
         return
     conn = db.conn
     existing = conn.execute("select count(*) from services").fetchone()[0]
-    saved = []
-    if count >= existing:
-        saved = conn.execute(
-            "select name, sql from sqlite_master where tbl_name = 'services'"
-            " and type = 'index' and sql is not null"
-        ).fetchall()
-    for name, _ in saved:
-        conn.execute(f"drop index [{name}]")
+    saved = _drop_indexes(conn) if count >= existing else []
     # A bigger page cache spares rewriting b-tree pages to the WAL many times.
     cache = conn.execute("pragma cache_size").fetchone()[0]
     conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
@@ -89,10 +85,11 @@ def attached(db, spool):
         db.conn.execute(f"detach database {name}")
 
 
-def insert_spooled(db, table, import_id, stamp, *, provenance=True):
+def insert_spooled(db, table, import_id, stamp, *, provenance=True, rowids=False):
     """Copy the new services of a spool's attached `table` into `services`,
     `service_besoins` and the audit's creation rows, each in its b-tree's
-    order, all in SQL.
+    order, all in SQL (`rowids`: each service gets its spool row's rowid, its
+    place in the file).
 
     The spool's index on ids gives that order without sorting whole rows; the
     services' own indexes then grow in place (in id order, mostly at their
@@ -103,18 +100,40 @@ def insert_spooled(db, table, import_id, stamp, *, provenance=True):
     picked = [f"[{c}]" for c in columns[:-2]]
     if provenance:  # importe_le: when this import wrote it
         picked[-1] = ":stamp"
+    saved = []
+    if rowids:
+        columns, picked = ["rowid", *columns], ["rowid", *picked]
+        saved = _drop_indexes(conn)  # rows in file order: indexes built after
     cache = conn.execute("pragma cache_size").fetchone()[0]
-    conn.execute(f"pragma cache_size = {-BULK_CACHE_KB}")
+    kb = ROWIDS_CACHE_KB if rowids else BULK_CACHE_KB
+    conn.execute(f"pragma cache_size = {-kb}")
     try:
         _copy_spooled(conn, table, columns, picked, import_id, stamp)
+        for _, create in saved:
+            conn.execute(create)
     finally:
         conn.execute(f"pragma cache_size = {int(cache)}")
 
 
+def _drop_indexes(conn):
+    """Drop the services' secondary indexes (in the caller's transaction);
+    returns [(name, sql)] to create them again."""
+    saved = conn.execute(
+        "select name, sql from sqlite_master where tbl_name = 'services'"
+        " and type = 'index' and sql is not null"
+    ).fetchall()
+    for name, _ in saved:
+        conn.execute(f"drop index [{name}]")
+    return saved
+
+
 def _copy_spooled(conn, table, columns, picked, import_id, stamp):
+    # Given rowids (the spool's: file order) are inserted in their order:
+    # the table's b-tree grows at its end, the id's index takes them as they come.
+    order = "rowid" if columns[0] == "rowid" else "id"
     conn.execute(
         f"insert into services ({', '.join(columns)})"
-        f" select {', '.join(picked)}, :stamp, :stamp from {table} order by id",
+        f" select {', '.join(picked)}, :stamp, :stamp from {table} order by {order}",
         {"stamp": stamp},
     )
     # Needs are slugs (letters, digits, dashes) joined by MULTI: a JSON array.

@@ -23,11 +23,11 @@ PREFIX = "import-spool-"  # then the pid of the process that writes it
 
 
 def _remove(conn, path):
-    try:
-        conn.close()
-    finally:
+    # Removed first: a WAL spool's closing copies its WAL into nothing.
+    for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+            os.unlink(path + suffix)
+    conn.close()
 
 
 def _sweep(folder):
@@ -64,6 +64,9 @@ class Spool:
         self.ordered = True  # first items strictly ascending so far
         self._items, self._count, self._last = [], 0, None
         self._conn = self._finalizer = None
+        # Called with (scratch file, rows in it) after each spill: another
+        # connection may read them (e.g. search.ahead indexes them).
+        self.listener = None
 
     def append(self, item):
         key = item[0]
@@ -91,7 +94,11 @@ class Spool:
             # Scratch data: no journal, no sync; any thread may read it back.
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._finalizer = weakref.finalize(self, _remove, conn, path)
-            conn.execute("pragma journal_mode = off")
+            if self.listener is None:
+                conn.execute("pragma journal_mode = off")
+            else:  # read while written: WAL (no reader blocks it), appended
+                conn.execute("pragma journal_mode = wal")  # to, never copied
+                conn.execute("pragma wal_autocheckpoint = 0")
             conn.execute("pragma synchronous = off")
             names = ", ".join(f"[{c}]" for c in self.columns)
             conn.execute(f"create table {TABLE} ({names})")
@@ -106,6 +113,8 @@ class Spool:
         self._conn.executemany(f"insert into {TABLE} values ({marks})", items)
         self._conn.execute("commit")
         self._items = []
+        if self.listener is not None:
+            self.listener(self.path, self._count)
 
     def index(self):
         """Index the spilled rows by id (their first column), for ordered reads."""

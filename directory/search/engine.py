@@ -27,6 +27,9 @@ from pathlib import Path
 import tantivy
 
 from . import analysis, changes, columns
+from .ahead import PREFIX as AHEAD
+from .ahead import Mismatch
+from .ahead import sweep as sweep_ahead
 from .analysis import register
 from .documents import (  # noqa: F401 (the index's fields, used by the queries)
     BOOSTS,
@@ -203,14 +206,17 @@ def current(db):
     return _open(root, name)
 
 
-def refresh(db):
+def refresh(db, ahead=None):
     """Bring the index up to the database's data version (after a commit);
-    returns the version name. Waits for a build running elsewhere."""
+    returns the version name. Waits for a build running elsewhere.
+
+    :param ahead: a first import's index built while it was read (module
+        `ahead`), adopted if it holds exactly the committed rows."""
     root, wanted = _wanted(db)
     if _read_current(root) == wanted:
         return wanted
     with _locked(root, blocking=True):
-        return _build_locked(db, root)
+        return _build_locked(db, root, ahead=ahead)
 
 
 def rebuild(db):
@@ -224,23 +230,27 @@ def rebuild(db):
     return _open(root, name)
 
 
-def after_commit(db):
+def after_commit(db, ahead=None):
     """Refresh the index once a write has committed (not inside an outer
     transaction). A failure leaves the write done: the next search, seeing the
-    index behind, rebuilds it."""
-    if db.conn.in_transaction:
-        return
+    index behind, rebuilds it. `ahead` (see `refresh`) is closed in any case."""
     try:
-        refresh(db)
-    except (OSError, ValueError) as exc:
-        logger.warning("Index de recherche non reconstruit : %s", exc)
+        if db.conn.in_transaction:
+            return
+        try:
+            refresh(db, ahead)
+        except (OSError, ValueError) as exc:
+            logger.warning("Index de recherche non reconstruit : %s", exc)
+    finally:
+        if ahead is not None:
+            ahead.close()
 
 
 # Test hook: called between the new version's build and the pointer switch.
 before_switch = None
 
 
-def _build_locked(db, root, full=False):
+def _build_locked(db, root, full=False, ahead=None):
     """Build the index of the database's current snapshot (lock held); with
     `full`, never from the previous version, even the same one."""
     conn = db.conn
@@ -254,11 +264,14 @@ def _build_locked(db, root, full=False):
             return name
         for stale in root.glob("tmp-*"):  # left by a process that died
             shutil.rmtree(stale, ignore_errors=True)
+        sweep_ahead(root)
         work = root / f"tmp-{uuid.uuid4().hex}"
         previous = _read_current(root)
-        ids = None if full else _changed(db, root, previous, name)
+        if ahead is not None and not ahead.fits(conn):
+            ahead = None
+        ids = None if full or ahead else _changed(db, root, previous, name)
         if ids is None:
-            _write(db, work)
+            _write(db, work, ahead)
         else:
             _update(db, root / previous, work, ids)
         (work / "etat.json").write_text(json.dumps(changes.state(db)), "utf-8")
@@ -277,15 +290,24 @@ def _build_locked(db, root, full=False):
     os.replace(pointer, root / "CURRENT")
     for old in root.iterdir():  # keep the new and the previous version only
         if old.is_dir() and old.name not in (name, previous):
-            if not old.name.startswith("tmp-"):
+            if not old.name.startswith(("tmp-", AHEAD)):
                 shutil.rmtree(old, ignore_errors=True)
     return name
 
 
-def _write(db, work):
+def _write(db, work, ahead=None):
     """Stream the services into a new version at `work`: the shown ones into
     the text index, every non-duplicate one into the columns, in the same
-    pass; then the lexicon."""
+    pass; then the lexicon. With `ahead` (module `ahead`), the version built
+    during the import instead, once the committed rows prove to be those it
+    holds (else it is dropped and the rows indexed here)."""
+    if ahead is not None:
+        try:
+            ahead.adopt(db.conn, work)
+            return
+        except Mismatch as exc:
+            logger.warning("Index préparé pendant l'import écarté (%s)", exc)
+            shutil.rmtree(work, ignore_errors=True)
     (work / "main").mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(work / "main"), reuse=False)
     register(index)

@@ -89,9 +89,10 @@ def prepare_import(
     max_rows=None,
     max_bytes=None,
     refresh_date=None,
+    index_ahead=False,
 ):
-    """Dry-run an upload with the app's configuration (`refresh_date`: see
-    engine.prepare)."""
+    """Dry-run an upload with the app's configuration (`refresh_date`,
+    `index_ahead`: see engine.prepare)."""
     config = current_app.config
     return engine.prepare(
         db,
@@ -105,4 +106,5 @@ def prepare_import(
         territory=config["TERRITOIRE"],
         progress=progress,
         refresh_date=refresh_date,
+        index_ahead=index_ahead,
     )
