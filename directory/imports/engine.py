@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.services import MULTI
 from ..search.ahead import Ahead
-from ..search.documents import need_slugs, need_texts
+from ..search.documents import need_texts
 from ..search.engine import folder
 from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine API
 from .read import read_file
@@ -145,7 +145,7 @@ def prepare(
     stored = db.execute("select exists (select 1 from services)").fetchone()[0]
     if index_ahead and not stored:
         try:
-            report.ahead = Ahead(folder(db), need_texts(db), need_slugs(db))
+            report.ahead = Ahead(folder(db), need_texts(db))
             report.new.listener = report.ahead.spilled
         except OSError:  # no child process: the index is built after the commit
             report.ahead = None

@@ -16,7 +16,7 @@ PLAIN_COLUMNS = [*RECORD_COLUMNS[:PLAIN], "cree_le", "modifie_le"]
 BULK = 500  # from this many new services, consider rebuilding the indexes
 BULK_CACHE_KB = 16384  # SQLite page cache during a bulk insert
 # ... in file order (module search.ahead): the ids' index takes them in any
-# order, and stays in this cache (≈ 80 MB at 1 000 000 services).
+# order, and stays in this cache (≈ 100 MB at 1 000 000 services, at most).
 ROWIDS_CACHE_KB = 131072
 _attached = itertools.count(1)  # names of attached spools
 
@@ -105,7 +105,10 @@ def insert_spooled(db, table, import_id, stamp, *, provenance=True, rowids=False
         columns, picked = ["rowid", *columns], ["rowid", *picked]
         saved = _drop_indexes(conn)  # rows in file order: indexes built after
     cache = conn.execute("pragma cache_size").fetchone()[0]
-    kb = ROWIDS_CACHE_KB if rowids else BULK_CACHE_KB
+    kb = BULK_CACHE_KB
+    if rowids:  # room for the ids' index: ~100 bytes a service
+        count = conn.execute(f"select count(*) from {table}").fetchone()[0]
+        kb = max(BULK_CACHE_KB, min(ROWIDS_CACHE_KB, count // 10))
     conn.execute(f"pragma cache_size = {-kb}")
     try:
         _copy_spooled(conn, table, columns, picked, import_id, stamp)

@@ -1,27 +1,28 @@
-"""The search index of a first import, built while the file is read.
+"""The text index of a first import, built while the file is read.
 
 A bulk import into an empty `services` table reads and validates its file on
-one core; the index (text and columns), built after the commit, used both
-cores for as long again. Here a child process (`python -m
-directory.search.ahead`: its own interpreter, so no lock is shared with the
-reading) builds the index version from the import's scratch file
-(imports.spool: the services' columns, one row per new service in file
-order) as it fills, each service under the rowid it will get: its row's rowid
-in that file, which the writer then gives it explicitly (module
-`imports.inserts`). The documents and columns are made by the same code as
-the index build's, read from the scratch file instead of `services`.
+one core; the text index, built after the commit, used both cores for as long
+again. Here a child process (`python -m directory.search.ahead`: its own
+interpreter, so no lock is shared with the reading, and a lower priority, so
+the reading keeps its core) indexes the import's scratch file (imports.spool:
+the services' columns, one row per new service in file order) as it fills,
+each service under the rowid it will get: its row's rowid in that file, which
+the writer then gives it explicitly (module `imports.inserts`). Documents are
+made by the same SQL and code as the index build's, read from the scratch
+file instead of `services`; the child also writes the typo lexicon.
 
-After the commit, the index build adopts this version instead of building
+After the commit, the index build adopts that text index instead of making
 one, but only once the committed rows prove to be those it holds: the import
-is the journal's last entry and still applied, and a pass over `services`
-finds every rowid, id and status the child read from the scratch file.
-Otherwise (a write in between, a table no longer empty, an undo, a child that
-failed) the index is built from SQLite as usual and this one is dropped.
+is the journal's last entry and still applied, and the pass that writes the
+columns (in the importing process, while the child finishes) checks every
+rowid, id and status against those the child read. Otherwise (a write in
+between, a table no longer empty, an undo, a child that failed) the index is
+built from SQLite as usual and the child's is dropped.
 
-Messages, one JSON line each: parent -> child `{"besoins": …, "slugs": …}`,
-then `["spill", scratch file, rows]` after each spill and `["end", rows]`;
-child -> parent, once done: `{"count", "ids", "active", "peak_mb"}` or
-`{"error"}`. No Flask imports.
+Messages, one JSON line each: parent -> child `{"besoins": …}`, then
+`["spill", scratch file, rows]` after each spill and `["end", rows]`; child ->
+parent, once done: `{"count", "ids", "active", "peak_mb"}`, or an error's
+text. No Flask imports.
 """
 
 import contextlib
@@ -113,11 +114,12 @@ class Ahead:
     spills (`spilled`, then `finish`); its folder is removed when it is
     closed or dropped, its version moved away when adopted."""
 
-    def __init__(self, root, needs, slugs):
+    def __init__(self, root, needs):
         root.mkdir(parents=True, exist_ok=True)
         sweep(root)
         self.path = root / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         self.path.mkdir()
+        self.needs = needs
         self.spooled = 0  # spool rows announced to the child
         self.import_id = None  # set by the writer once the rows are inserted
         self.error = None
@@ -129,7 +131,7 @@ class Ahead:
             text=True,
         )
         self._finalizer = weakref.finalize(self, _end, self.process, self.path)
-        self._send({"besoins": needs, "slugs": slugs})
+        self._send({"besoins": needs})
 
     def _send(self, message):
         if self.error is not None:
@@ -165,12 +167,11 @@ class Ahead:
     # -- after the commit ---------------------------------------------------
 
     def fits(self, conn):
-        """True when the child built a version of this import's rows and the
-        database holds them and nothing else (checked row by row by
-        `adopt`)."""
-        if self.import_id is None or self._wait() is None:
+        """True when the database holds this import's rows and nothing else
+        happened since (checked row by row by `adopt`)."""
+        if self.import_id is None or self.error is not None:
             return False
-        if self.result.get("count") != self.spooled:
+        if self.process.poll() not in (None, 0):  # the child failed
             return False
         last = conn.execute("select max(id) from imports").fetchone()[0]
         if last != self.import_id:
@@ -183,20 +184,31 @@ class Ahead:
         ).fetchone()
         return status == "applique" and counted == (self.spooled, 0)
 
-    def adopt(self, conn, work):
-        """Check every committed row against the child's, in the caller's
-        read snapshot, then move the version to `work` (raises Mismatch)."""
+    def adopt(self, conn, work, needs, slugs):
+        """A version at `work`: the columns written here from `services` (in
+        the caller's read snapshot) while the child finishes, each row checked
+        against the child's, then the child's text index and lexicon (raises
+        Mismatch)."""
+        if needs != self.needs:
+            raise Mismatch("besoins modifiés")
+        work.mkdir(parents=True)
         digest = Digest()
-        cursor = conn.execute(
-            "select rowid, statut is not 'ferme', id from services order by rowid"
+        columns.write(
+            conn,
+            work / columns.FOLDER,
+            slugs,
+            f"{columns.SELECT}, id",
+            lambda rows: digest.add(rows, 0, 1, columns.WIDTH),
         )
-        while rows := cursor.fetchmany(columns.CHUNK):
-            digest.add(rows)
+        if self._wait() is None:
+            raise Mismatch(str(self.error))
         found = digest.value()
         wanted = {k: self.result.get(k) for k in found}
         if found != wanted:
             raise Mismatch(f"lignes différentes ({found['count']} lues)")
-        os.rename(self.path / VERSION, work)
+        for name in ("main", "lexique"):
+            os.rename(self.path / VERSION / name, work / name)
+        (work / "besoins.json").write_text(json.dumps(needs), encoding="utf-8")
 
     def close(self):
         """Stop the child if needed and remove the folder (idempotent)."""
@@ -215,9 +227,9 @@ def _peak_mb():
 
 
 def build(lines, out):
-    """Build a version at `out` from the messages `lines` (an iterator of
-    JSON lines); returns the digest of the rows read. Mismatch when the
-    messages stop before their end."""
+    """Build the text index and the lexicon at `out` from the messages
+    `lines` (an iterator of JSON lines); returns the digest of the rows read.
+    Mismatch when the messages stop before their end."""
     spec = json.loads(next(lines))
     (out / "main").mkdir(parents=True)
     index = tantivy.Index(schema(), path=str(out / "main"), reuse=False)
@@ -236,7 +248,7 @@ def build(lines, out):
             break
         _, path, upto = message
         if conn is None:
-            # A spill being written makes this wait (a read never lasts long).
+            # The scratch file is in WAL mode: reading never blocks its writer.
             conn = sqlite3.connect(path, timeout=600)
         # Read whole, then index: no read stays open on the scratch file.
         rows = conn.execute(select, [done, upto]).fetchall()
@@ -247,17 +259,13 @@ def build(lines, out):
         done = upto
     else:
         raise Mismatch("import interrompu")
-    target = out / columns.FOLDER
     if conn is None:  # nothing spilled: nothing to build from
         raise Mismatch("aucune ligne")
-    # The columns while Tantivy's threads index what is left.
-    columns.write(conn, target, spec["slugs"], table=SPOOL, where="1")
+    conn.close()
     writer.commit()
     writer.wait_merging_threads()
     index.reload()
-    (out / "besoins.json").write_text(json.dumps(spec["besoins"]), encoding="utf-8")
     build_lexicon(index.searcher(), EXACT_FIELD, out / "lexique", spec["besoins"])
-    conn.close()
     return digest.value()
 
 

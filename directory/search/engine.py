@@ -303,7 +303,7 @@ def _write(db, work, ahead=None):
     holds (else it is dropped and the rows indexed here)."""
     if ahead is not None:
         try:
-            ahead.adopt(db.conn, work)
+            ahead.adopt(db.conn, work, need_texts(db), need_slugs(db))
             return
         except Mismatch as exc:
             logger.warning("Index préparé pendant l'import écarté (%s)", exc)

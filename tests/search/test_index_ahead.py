@@ -56,8 +56,8 @@ def adopted(monkeypatch):
     """The versions adopted from a child (a list the test reads)."""
     done, adopt = [], ahead.Ahead.adopt
 
-    def spy(self, conn, work):
-        adopt(self, conn, work)
+    def spy(self, conn, work, *args):
+        adopt(self, conn, work, *args)
         done.append(work.name)
 
     monkeypatch.setattr(ahead.Ahead, "adopt", spy)
