@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -262,3 +263,64 @@ def test_a_kill_after_the_commit_is_caught_at_open(app, tmp_path, db_path):
         assert [s["id"] for s in body["services"]] == ["potager"]
         assert_index_matches(db)
         assert not list(engine.folder(db).glob(f"{ahead.PREFIX}*"))
+
+
+KILLED_WHILE_READING = """
+import os, signal, sys
+from directory import create_app
+from directory.db import get_db
+from directory.imports import engine as importer, spool
+from directory.search import ahead
+from directory.web.context import prepare_import
+
+spool.SPOOL_AT = 3
+spilled = ahead.Ahead.spilled
+
+
+def spill_then_die(self, path, count):
+    spilled(self, path, count)
+    if count >= 6:  # the child has rows to index: the import dies mid-file
+        with open(sys.argv[3], "w") as out:
+            out.write(str(self.process.pid))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+ahead.Ahead.spilled = spill_then_die
+app = create_app({"TESTING": True, "DATABASE": sys.argv[1]})
+with app.app_context():
+    data = open(sys.argv[2], "rb").read()
+    report = prepare_import(get_db(), data, "premier.csv", index_ahead=True)
+    importer.apply(get_db(), report, user="test")
+"""
+
+
+def test_a_kill_while_reading_stops_the_child_and_writes_nothing(
+    app, tmp_path, db_path
+):
+    source, pid_file = tmp_path / "premier.csv", tmp_path / "enfant"
+    source.write_bytes(csv_bytes(ROWS))
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_READING, str(db_path), source, pid_file],
+        cwd=ROOT,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        with open(f"/proc/{child}/stat") as stat:  # a zombie has ended
+            if stat.read().split(") ")[1].startswith("Z"):
+                break
+        time.sleep(0.05)
+    else:
+        assert not os.path.exists(f"/proc/{child}"), "the child outlived its import"
+    with app.app_context():
+        db = get_db()
+        assert db.conn.execute("select count(*) from services").fetchone()[0] == 0
+        assert db.conn.execute("select count(*) from imports").fetchone()[0] == 0
+        root = engine.folder(db)
+        assert list(root.glob(f"{ahead.PREFIX}*"))  # left by the killed import
+        importer.apply(db, prepare_import(db, csv_bytes(), "a.csv"), user="t")
+        assert not list(root.glob(f"{ahead.PREFIX}*"))  # swept by the next build
+        assert_index_matches(db)
