@@ -147,6 +147,9 @@ def describe(row, *, now, gazetteer=None):
     out["frais_fr"] = FRAIS.labels.get(out["frais"], out["frais"])
     out["langues_fr"] = [LANGUAGES.get(c, c) for c in out["langues"]]
     out["ages_fr"] = ages_fr(out.get("age_min"), out.get("age_max"))
+    # From a source (data·inclusion): documents to bring, how to apply.
+    out["justificatifs"] = row.get("justificatifs")
+    out["mobilisation_precisions"] = row.get("mobilisation_precisions")
     out["zone_fr"] = zone_fr(out["zone_eligibilite"], gazetteer)
     out["tel"] = tel_href(row.get("telephone"))
     out["site_web_url"] = http_url(out.get("site_web"))

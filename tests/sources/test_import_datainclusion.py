@@ -4,6 +4,7 @@ against a local server replaying recorded data·inclusion pages, and files."""
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -276,6 +277,22 @@ def test_0x_open_data_files(di_app):
         "Pour les personnes : téléphoner, remplir le formulaire d'adhésion"
     )
     assert periscolaire["commune"] == "Mauriac"
+    # The fiche says what to bring and how to apply (issue 13, part 2).
+    page = di_app.test_client().get(
+        "/services/dora--c5e7a9b1-3d4f-4a6b-8c2e-4a6b8c0e2a34"
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert re.search(
+        r'<dt>À apporter</dt><dd class="texte" id="a-apporter">Justificatif de '
+        r"domicile, Attestation de quotient familial CAF\.</dd>",
+        html,
+    )
+    assert re.search(
+        r'<dt>Comment faire une demande</dt><dd class="texte" id="comment-demander">'
+        r"Pour les personnes : téléphoner, remplir le formulaire d(&#39;|')adhésion",
+        html,
+    )
 
 
 def test_search_answer_and_json_lines_files(di_app):

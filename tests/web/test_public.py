@@ -257,6 +257,23 @@ def test_fiche_shows_everything_known(app, client):
         assert text in html, text
 
 
+def test_fiche_says_what_to_bring_and_how_to_apply_inertly(app, client):
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    with app.app_context():
+        db = get_db()
+        with db.conn:
+            db.conn.execute(
+                "update services set justificatifs = ?, mobilisation_precisions = ?"
+                " where id = ?",
+                [f"Pièce d'identité. {hostile}", f"Téléphoner. {hostile}", ALLANCHE],
+            )
+    html = page(client, f"/services/{ALLANCHE}")
+    assert '<dt>À apporter</dt><dd class="texte" id="a-apporter">Pièce' in html
+    assert '<dt>Comment faire une demande</dt><dd class="texte"' in html
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 2
+
+
 def test_fiche_closed_status_says_when_it_opens(app, client):
     at(app, SATURDAY_NOON)
     assert "Fermé · ouvre lundi à 10 h" in page(client, f"/services/{ALLANCHE}")
