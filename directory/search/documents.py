@@ -20,6 +20,7 @@ BOOSTS = {
     "description": 1.0,
 }
 EXACT_FIELD = "mots"  # every text, folded but not stemmed: prefixes, typos
+NAME_FIELD = "nom_mots"  # the name, folded but not stemmed: the exact word ranks first
 RAW_FIELDS = ("besoin", "public", "frais", "modalite", "zone", "accueil")
 NO_ZONE = "*"  # zone term of a service without eligibility zone
 SHOWN = "statut is not 'ferme' and doublon_de is null"
@@ -38,6 +39,7 @@ COLUMNS = (
     + ", ".join(f"'{field}', {text}" for field, text in zip(TEXTS, _TEXTS, strict=True))
     + f", '{EXACT_FIELD}', "
     + " || ' ' || ".join(_TEXTS)
+    + f", '{NAME_FIELD}', coalesce(nom, '')"
     + ")"
 )
 
@@ -50,6 +52,7 @@ def schema():
     for name in BOOSTS:
         builder.add_text_field(name, stored=True, tokenizer_name=STEM)
     builder.add_text_field(EXACT_FIELD, tokenizer_name=EXACT, index_option="freq")
+    builder.add_text_field(NAME_FIELD, tokenizer_name=EXACT, index_option="freq")
     for name in RAW_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_float_field("lat", indexed=True, fast=True)

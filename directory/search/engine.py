@@ -35,6 +35,7 @@ from .documents import (  # noqa: F401 (the index's fields, used by the queries)
     BOOSTS,
     COLUMNS,
     EXACT_FIELD,
+    NAME_FIELD,
     NO_ZONE,
     SHOWN,
     TEXTS,
@@ -47,7 +48,7 @@ from .hours import data_version
 from .lexicon import build_lexicon, update_lexicon
 from .patch import patch
 
-FORMAT = "3"  # bump when the schema or the analysis changes: forces a rebuild
+FORMAT = "4"  # bump when the schema or the analysis changes: forces a rebuild
 HEAP = 64_000_000  # the writer's memory budget, whatever the number of rows
 THREADS = 2  # indexing threads (the machine has two cores)
 BATCH = 2000  # rows read from SQLite at a time

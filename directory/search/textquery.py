@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from tantivy import Occur, Query
 
 from . import analysis
-from .engine import BOOSTS, EXACT_FIELD
+from .engine import BOOSTS, EXACT_FIELD, NAME_FIELD
 from .lexicon import corrections, surface
 
 MAX_WORDS = 20
 NEED_BOOST = 2.0  # a run of words naming a need (label, synonym, thématique)
 NEED_WORD_BOOST = 6.0  # one word found among a need's words
+NAME_WORD_BOOST = 3.0  # the word as typed in the name (its stem is there anyway)
 CORRECTED = 0.3  # weight of a corrected word against the word as typed
 EXACT_TIER = 100_000.0  # added to the score of a service matching the exact words
 WORD = re.compile(r"\w+")
@@ -175,6 +176,8 @@ class Builder:
             prefix = last and index == len(tokens) - 1
             alone = extra if len(tokens) == 1 else ()
             options = self.stems(token, prefix=prefix, extra=alone)
+            # « aide » puts « Aide à domicile » before « Soutien aux aidants ».
+            options.append(self.term(NAME_FIELD, token, NAME_WORD_BOOST))
             if prefix:
                 options.append(self.completions(token))
             if fuzzy and self.rare(token):

@@ -268,6 +268,37 @@ def test_field_boosts(find):
     assert find("maison") == ["tricot-description", "tricot-nom"]
 
 
+def test_the_word_as_typed_in_a_name_ranks_first(db_path):
+    """Same stem, same field: the name holding the word as typed comes first."""
+    rows = [
+        (
+            sid,
+            nom,
+            "Un service.",
+            "Association",
+            "numerique",
+            "tous-publics",
+            "gratuit",
+            "acces-libre",
+            "Murat",
+        )
+        for sid, nom in (
+            ("aidants", "Soutien aux aidants"),
+            ("domicile", "Aide à domicile"),
+            ("aidee", "Maison aidée"),
+        )
+    ]
+    client = make_app(db_path, csv_bytes(rows)).test_client()
+
+    def first(q):
+        body = client.get("/api/services", query_string={"q": q}).get_json()
+        return [s["id"] for s in body["services"]][0]
+
+    assert first("aide") == "domicile"
+    assert first("aidants") == "aidants"
+    assert first("aidée") == "aidee"
+
+
 def test_closed_services_are_not_indexed(find):
     assert "ferme" not in find("tricot")
     assert "ferme" not in find("ancienne")
