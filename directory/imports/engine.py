@@ -144,11 +144,7 @@ def prepare(
     # Into an empty table (a first import) every service is new: no lookups.
     stored = db.execute("select exists (select 1 from services)").fetchone()[0]
     if index_ahead and not stored:
-        try:
-            report.ahead = Ahead(folder(db), need_texts(db))
-            report.new.listener = report.ahead.spilled
-        except OSError:  # no child process: the index is built after the commit
-            report.ahead = None
+        report.new.listener = _index_ahead(report, folder(db), need_texts(db))
     # Validated rows are compared with the database by batches (bounded
     # memory); the comparison's own issues come after the rows' issues.
     batch, diff_issues, diffing = [], [], 0.0
@@ -214,6 +210,23 @@ def prepare(
     if report.ahead is not None:
         report.ahead.finish(len(report.new))
     return report
+
+
+def _index_ahead(report, root, needs):
+    """The spool's listener that starts the child indexing the new services
+    at their first spill (a file that never spills needs none), then hands it
+    each spill."""
+
+    def first_spill(path, count):
+        try:
+            report.ahead = Ahead(root, needs)
+        except OSError:  # no child process: the index is built after the commit
+            report.new.listener = None
+            return
+        report.new.listener = report.ahead.spilled
+        report.ahead.spilled(path, count)
+
+    return first_spill
 
 
 def _forget(report):

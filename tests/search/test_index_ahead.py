@@ -117,6 +117,19 @@ def test_the_cli_import_indexes_ahead(app, monkeypatch, tmp_path):
         assert not list(engine.folder(get_db()).glob(f"{ahead.PREFIX}*"))
 
 
+def test_a_file_that_never_spills_starts_no_child(app, monkeypatch):
+    monkeypatch.setattr(spool, "SPOOL_AT", 1000)
+    started = []
+    monkeypatch.setattr(ahead.Ahead, "__init__", lambda self, *a: started.append(a))
+    with app.app_context():
+        db = get_db()
+        report = prepare_import(db, csv_bytes(ROWS), "petit.csv", index_ahead=True)
+        assert report.ok and report.ahead is None and not report.new.spilled
+        importer.apply(db, report, user="test")
+        assert not started
+        assert_index_matches(db)
+
+
 def test_a_dry_run_or_a_second_import_builds_no_child(app, monkeypatch, tmp_path):
     started = []
 
