@@ -68,9 +68,8 @@ class ImportReport:
     gone: list = field(default_factory=list)
     conflicts: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # stage (French) -> seconds
-    # The search index of a first import, built by a child process as the new
-    # services spill (search.ahead.Ahead; prepare's `index_ahead`), handed to
-    # the index build after the commit.
+    # A first import's index, built as the new services spill (search.ahead;
+    # prepare's `index_ahead`), for the index build after the commit.
     ahead: object = None
 
     @property
@@ -213,9 +212,8 @@ def prepare(
 
 
 def _index_ahead(report, root, needs):
-    """The spool's listener that starts the child indexing the new services
-    at their first spill (a file that never spills needs none), then hands it
-    each spill."""
+    """The spool's listener: the child indexing the new services starts at
+    their first spill (a file that never spills needs none), then gets each."""
 
     def first_spill(path, count):
         try:
