@@ -1,6 +1,8 @@
-"""Bulk work over many rows: the cyclic garbage collector paused. No Flask."""
+"""Bulk work over many rows: the cyclic garbage collector paused, the scratch
+files of processes that died. No Flask."""
 
 import gc
+import os
 from contextlib import contextmanager
 
 
@@ -20,3 +22,18 @@ def cycles_unchecked():
     finally:
         if enabled:
             gc.enable()
+
+
+def left_by_dead(folder, prefix):
+    """Paths in `folder` named `<prefix><pid>-…` whose process has died (never
+    this process's, nor a live one's, whoever owns it)."""
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            yield path
+        except OSError:
+            pass  # alive, another user's

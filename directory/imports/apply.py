@@ -3,6 +3,7 @@ edits, and undo of a whole import. No Flask imports."""
 
 import json
 import time
+from contextlib import contextmanager
 
 from ..catalogue.bulk import cycles_unchecked
 from ..catalogue.duplicates import update_clusters
@@ -44,7 +45,7 @@ def apply(db, report, *, user, structure_id=None):
     changes = []
     # A spooled report's scratch file is attached first (not within a
     # transaction), detached after the commit.
-    with attached(db, report.new) as spooled, writing(db):
+    with _taken(report) as child, attached(db, report.new) as spooled, writing(db):
         import_id = (
             db["imports"]
             .insert(
@@ -114,7 +115,7 @@ def apply(db, report, *, user, structure_id=None):
             ],
         )
         db.conn.executemany(CHANGES_SQL, changes)
-        ahead = _ahead(db, report, spooled, sourced)
+        ahead = _ahead(db, child, report.new, spooled, sourced)
         _insert_new(db, report.new, import_id, stamp, sourced, spooled, ahead)
         if ahead is not None:
             ahead.import_id = import_id
@@ -136,25 +137,34 @@ def apply(db, report, *, user, structure_id=None):
         )
         if sourced:  # the clusters across sources, audited with this import
             update_clusters(db, import_id, stamp)
-    # The text index follows the committed data.
-    ahead, report.ahead = report.ahead, None
-    after_commit(db, ahead)
+    after_commit(db, ahead)  # the text index follows the committed data
     report.import_id = import_id
     report.timings["écriture"] = time.perf_counter() - clock
     return import_id
 
 
-def _ahead(db, report, spooled, sourced):
-    """The report's index built ahead, if its rowids can be given: a spool
-    copied in SQL into a table still empty; else it is dropped."""
-    ahead = report.ahead
-    if ahead is None:
+@contextmanager
+def _taken(report):
+    """The report's index built ahead (search.ahead), taken from it for this
+    write; its child is stopped if the write fails."""
+    child, report.ahead = report.ahead, None
+    try:
+        yield child
+    except BaseException:
+        if child is not None:
+            child.close()
+        raise
+
+
+def _ahead(db, child, new, spooled, sourced):
+    """The index built ahead, if its rowids can be given: a spool copied in
+    SQL into a table still empty; else it is dropped."""
+    if child is None:
         return None
     empty = not db.execute("select exists (select 1 from services)").fetchone()[0]
-    if spooled and not sourced and empty and ahead.spooled == len(report.new):
-        return ahead
-    ahead.close()
-    report.ahead = None
+    if spooled and not sourced and empty and child.spooled == len(new):
+        return child
+    child.close()
     return None
 
 
@@ -169,9 +179,8 @@ def _insert_new(db, new, import_id, stamp, sourced, spooled=None, ahead=None):
     batch by batch.
     """
     if spooled:
-        insert_spooled(
-            db, spooled, import_id, stamp, provenance=sourced, rowids=bool(ahead)
-        )
+        count = len(new) if ahead else 0
+        insert_spooled(db, spooled, import_id, stamp, provenance=sourced, rowids=count)
         return
     if new.spilled:
         batches = new.batches(5000)

@@ -85,11 +85,11 @@ def attached(db, spool):
         db.conn.execute(f"detach database {name}")
 
 
-def insert_spooled(db, table, import_id, stamp, *, provenance=True, rowids=False):
+def insert_spooled(db, table, import_id, stamp, *, provenance=True, rowids=0):
     """Copy the new services of a spool's attached `table` into `services`,
     `service_besoins` and the audit's creation rows, each in its b-tree's
-    order, all in SQL (`rowids`: each service gets its spool row's rowid, its
-    place in the file).
+    order, all in SQL. `rowids`: the spool's row count, when each service is
+    to get its spool row's rowid (its place in the file: module search.ahead).
 
     The spool's index on ids gives that order without sorting whole rows; the
     services' own indexes then grow in place (in id order, mostly at their
@@ -100,18 +100,15 @@ def insert_spooled(db, table, import_id, stamp, *, provenance=True, rowids=False
     picked = [f"[{c}]" for c in columns[:-2]]
     if provenance:  # importe_le: when this import wrote it
         picked[-1] = ":stamp"
-    saved = []
-    if rowids:
-        columns, picked = ["rowid", *columns], ["rowid", *picked]
-        saved = _drop_indexes(conn)  # rows in file order: indexes built after
+    saved, order, kb = [], "id", BULK_CACHE_KB
+    if rowids:  # in file order: indexes built after, the ids' index in cache
+        columns, picked, order = ["rowid", *columns], ["rowid", *picked], "rowid"
+        saved = _drop_indexes(conn)
+        kb = max(BULK_CACHE_KB, min(ROWIDS_CACHE_KB, rowids // 10))  # ~100 B each
     cache = conn.execute("pragma cache_size").fetchone()[0]
-    kb = BULK_CACHE_KB
-    if rowids:  # room for the ids' index: ~100 bytes a service
-        count = conn.execute(f"select count(*) from {table}").fetchone()[0]
-        kb = max(BULK_CACHE_KB, min(ROWIDS_CACHE_KB, count // 10))
     conn.execute(f"pragma cache_size = {-kb}")
     try:
-        _copy_spooled(conn, table, columns, picked, import_id, stamp)
+        _copy_spooled(conn, table, columns, picked, order, import_id, stamp)
         for _, create in saved:
             conn.execute(create)
     finally:
@@ -130,10 +127,9 @@ def _drop_indexes(conn):
     return saved
 
 
-def _copy_spooled(conn, table, columns, picked, import_id, stamp):
-    # Given rowids (the spool's: file order) are inserted in their order:
-    # the table's b-tree grows at its end, the id's index takes them as they come.
-    order = "rowid" if columns[0] == "rowid" else "id"
+def _copy_spooled(conn, table, columns, picked, order, import_id, stamp):
+    # In `order`: id, or the spool's rowid when services get it (the table's
+    # b-tree then grows at its end, the ids' index takes them as they come).
     conn.execute(
         f"insert into services ({', '.join(columns)})"
         f" select {', '.join(picked)}, :stamp, :stamp from {table} order by {order}",

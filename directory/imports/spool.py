@@ -16,6 +16,9 @@ import os
 import sqlite3
 import tempfile
 import weakref
+from pathlib import Path
+
+from ..catalogue.bulk import left_by_dead
 
 SPOOL_AT = 10_000  # records held in memory; the tests lower it
 TABLE = "spool"
@@ -32,19 +35,9 @@ def _remove(conn, path):
 
 def _sweep(folder):
     """Remove the scratch files of killed processes (named with their pid)."""
-    for name in os.listdir(folder):
-        if not name.startswith(PREFIX):
-            continue
-        pid = name[len(PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
-        except OSError:
-            pass  # alive, another user's
+    for path in left_by_dead(Path(folder), PREFIX):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 class Spool:

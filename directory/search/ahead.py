@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
+from ..catalogue.bulk import left_by_dead
 from . import columns
 from .analysis import register
 from .documents import COLUMNS, EXACT_FIELD, Documents, schema
@@ -60,16 +61,8 @@ class Mismatch(Exception):
 
 def sweep(root):
     """Remove the folders of importing processes that died."""
-    for path in root.glob(f"{PREFIX}*"):
-        pid = path.name[len(PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass  # alive, another user's
+    for path in left_by_dead(root, PREFIX):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 class Digest:

@@ -156,7 +156,7 @@ class Writer:
         for name, array in self.encoder.encode(rows).items():
             self.arrays[name][start : self.filled] = array
 
-    def finish(self, conn, table="services", where=WHERE):
+    def finish(self, conn):
         """Sort orders (SQLite sorts, in the caller's read snapshot), values,
         and every file flushed."""
         if self.filled != self.count:
@@ -166,7 +166,7 @@ class Writer:
         for name, order in (("by_nom", BY_NOM), ("by_date", BY_DATE)):
             target, filled = self.arrays[name], 0
             cursor = conn.execute(
-                f"select rowid from {table} where {where} order by {order}"
+                f"select rowid from services where {WHERE} order by {order}"
             )
             while chunk := cursor.fetchmany(CHUNK * 4):
                 rowids = np.array(chunk, dtype=np.int64).reshape(-1)
@@ -183,25 +183,22 @@ class Writer:
         (self.path / VALUES).write_text(json.dumps(values), encoding="utf-8")
 
 
-def count(conn, table="services", where=WHERE):
-    return conn.execute(f"select count(*) from {table} where {where}").fetchone()[0]
+def count(conn):
+    return conn.execute(f"select count(*) from services where {WHERE}").fetchone()[0]
 
 
-def write(
-    conn, path, besoin_slugs, select=SELECT, each=None, table="services", where=WHERE
-):
+def write(conn, path, besoin_slugs, select=SELECT, each=None):
     """Write the columns at `path` in one pass over the services, selected as
     `select` (SELECT, maybe with more columns after it); `each(rows)` gets
-    every chunk (the caller indexes the same rows). Call inside one read
-    transaction. `table`, `where`: rows with the services' columns (an
-    import's spool: module `ahead`)."""
-    writer = Writer(path, count(conn, table, where), besoin_slugs)
-    cursor = conn.execute(f"select {select} from {table} where {where} order by rowid")
+    every chunk (the caller indexes or checks the same rows). Call inside one
+    read transaction."""
+    writer = Writer(path, count(conn), besoin_slugs)
+    cursor = conn.execute(f"select {select} from services where {WHERE} order by rowid")
     while rows := cursor.fetchmany(CHUNK):
         writer.add(rows)
         if each is not None:
             each(rows)
-    writer.finish(conn, table, where)
+    writer.finish(conn)
 
 
 def load(path):

@@ -214,6 +214,25 @@ def test_a_child_that_dies_leaves_the_build_to_sqlite(app, monkeypatch):
         assert not list(engine.folder(db).glob(f"{ahead.PREFIX}*"))
 
 
+def test_a_failed_write_stops_its_child(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    with app.app_context():
+        db = get_db()
+        report = prepare_import(db, csv_bytes(ROWS), "premier.csv", index_ahead=True)
+        child = report.ahead
+        monkeypatch.setattr(apply_module, "insert_spooled", broken)
+        with pytest.raises(RuntimeError):
+            importer.apply(db, report, user="test")
+        assert child.process.poll() is not None  # stopped, not left to the GC
+        assert not child.path.exists() and report.ahead is None
+        assert db.conn.execute("select count(*) from services").fetchone()[0] == 0
+        engine.current(db)  # the first search builds the index: it is empty
+        assert not engine.documents(db)
+        assert_index_matches(db)
+
+
 def test_an_import_with_errors_stops_its_child(app):
     bad = csv_bytes(ROWS + ROWS[:1])  # an id used twice: a blocking error
     with app.app_context():
