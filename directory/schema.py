@@ -337,6 +337,14 @@ def m010_drop_fts(db):
     db.execute("drop table if exists services_fts")
 
 
+@migrations()
+def m011_modes_orientation(db):
+    """How a person, and a professional for a person, applies to a service
+    (issue 13): data·inclusion's modes d'orientation, partner-editable."""
+    for name in ("modes_orientation_beneficiaire", "modes_orientation_accompagnateur"):
+        db["services"].add_column(name, str)
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 
