@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from . import backup, schema
 from .catalogue import duplicates, seed
+from .catalogue.closures import ClosureError
 from .cli_datainclusion import import_datainclusion_command
 from .db import get_db
 from .geo.geocoders import make_geocoder
@@ -18,6 +19,7 @@ from .geo.places import CommuneError
 from .imports import engine
 from .imports.engine import ImportRefused
 from .opendata.csv_excel import export_rows
+from .partners import closures
 from .partners.accounts import AccountError, create_user
 from .search import engine as search_engine
 from .web.context import clock, get_gazetteer, prepare_import
@@ -238,8 +240,8 @@ def create_partner_command(email, structures, admin):
 def undo_import_command(import_id):
     """Annule un import entier et rétablit les fiches telles qu'avant."""
     try:
-        count = engine.undo(get_db(), import_id)
-    except ImportRefused as exc:
+        count = closures.undo_entry(get_db(), import_id, engine.undo)
+    except (ImportRefused, ClosureError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Import n°{import_id} annulé ({count} modifications défaites).")
 

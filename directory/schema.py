@@ -21,6 +21,10 @@ SERVICE_COLUMNS = {
     "frais_precisions": str,
     "modalites_acces": str,
     "conditions_acces": str,
+    "justificatifs": str,  # documents to bring (issue 13)
+    "modes_orientation_beneficiaire": str,  # how the person applies
+    "modes_orientation_accompagnateur": str,  # how a professional refers her
+    "mobilisation_precisions": str,  # how to apply, in words
     "modes_accueil": str,
     "langues": str,
     "adresse": str,
@@ -54,11 +58,13 @@ PROVENANCE_COLUMNS = {
     "id_source": str,  # the producer's own id (data·inclusion `id`)
     "score_qualite": float,  # data·inclusion quality score, 0 to 1
     "siret": str,  # the structure's SIRET, a deduplication key
-    "justificatifs": str,  # documents to bring (0.x `justificatifs`)
-    "mobilisation_precisions": str,  # how to apply (modes_mobilisation, …)
     "origine": str,  # from what: « API data·inclusion », a file name
     "importe_le": str,  # when the source last changed the row here
 }
+# Columns of SERVICE_COLUMNS that later steps add (m007, m011): the first step
+# creates the others, so that an old database and a new one end up the same.
+ADDED_BY_M007 = {"justificatifs": str, "mobilisation_precisions": str}
+ADDED_BY_M011 = ("modes_orientation_beneficiaire", "modes_orientation_accompagnateur")
 FTS_COLUMNS = ["nom", "description", "structure_nom", "commune", "besoins_libelles"]
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 
@@ -66,8 +72,10 @@ FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 @migrations()
 def m001_initial(db):
     """Services, needs, structures, gazetteer, imports and audit trail."""
+    later = {*ADDED_BY_M007, *ADDED_BY_M011}
+    first = {c: kind for c, kind in SERVICE_COLUMNS.items() if c not in later}
     db["services"].create(
-        {**SERVICE_COLUMNS, **DERIVED_COLUMNS},
+        {**first, **DERIVED_COLUMNS},
         pk="id",
         not_null={"nom", "structure_id", "statut"},
     )
@@ -253,7 +261,8 @@ def m007_sources(db):
     """Sources meet: provenance of imported rows, duplicate clusters, conflicts
     between a source and a partner's correction, « not duplicates » remembered,
     the public's service proposals, and the kind of each import."""
-    for name, kind in PROVENANCE_COLUMNS.items():
+    provenance = list(PROVENANCE_COLUMNS.items())  # in the order they came
+    for name, kind in [*provenance[:4], *ADDED_BY_M007.items(), *provenance[4:]]:
         db["services"].add_column(name, kind)
     # The id of the service shown in place of this one (same place, another
     # source); NULL for a service shown in search, map and exports.
@@ -341,8 +350,33 @@ def m010_drop_fts(db):
 def m011_modes_orientation(db):
     """How a person, and a professional for a person, applies to a service
     (issue 13): data·inclusion's modes d'orientation, partner-editable."""
-    for name in ("modes_orientation_beneficiaire", "modes_orientation_accompagnateur"):
+    for name in ADDED_BY_M011:
         db["services"].add_column(name, str)
+
+
+@migrations()
+def m012_fermetures(db):
+    """Temporary closures, exceptional hours and « complet » periods declared
+    by a partner or the admin (issue 13). `fin` is inclusive; a period ends by
+    itself (nothing deletes it), `annule_le` is set when it is withdrawn."""
+    db["fermetures"].create(
+        {
+            "id": int,
+            "service_id": str,
+            "genre": str,  # 'fermeture' | 'horaires' | 'complet'
+            "debut": str,  # ISO date
+            "fin": str,  # ISO date, inclusive
+            "motif": str,  # shown: « fermeture estivale », « travaux »…
+            "horaires": str,  # OSM opening_hours of the period ('horaires' only)
+            "cree_par": int,  # users.id
+            "cree_le": str,
+            "annule_le": str,
+        },
+        pk="id",
+        not_null={"service_id", "genre", "debut", "fin", "cree_le"},
+    )
+    db["fermetures"].create_index(["service_id", "fin"])
+    db["fermetures"].create_index(["fin"])  # what a search reads: not yet ended
 
 
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)

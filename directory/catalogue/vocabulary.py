@@ -106,6 +106,34 @@ MODES_ACCUEIL = Choices(
 )
 MODES_ACCUEIL.add_alias("presentiel", "en-presentiel")
 MODES_ACCUEIL.add_alias("distance", "a-distance")
+# How to apply (data·inclusion's modes d'orientation, v0 slugs, plus v1's
+# link): what the person does, and what a professional does for her.
+_ORIENTATION = {
+    "se-presenter": "Se présenter sur place",
+    "telephoner": "Téléphoner",
+    "envoyer-un-mail": "Envoyer un courriel",
+    "completer-le-formulaire-dadhesion": "Remplir le formulaire d'adhésion",
+    "utiliser-lien-mobilisation": "Faire la demande en ligne",
+    "envoyer-une-fiche-de-prescription": "Envoyer une fiche de prescription",
+    "envoyer-un-mail-avec-une-fiche-de-prescription": "Envoyer par courriel une "
+    "fiche de prescription",
+}
+_PRESCRIPTION = ("envoyer-une-fiche-de-prescription", "envoyer-un-mail-avec-une-")
+ORIENTATION_BENEFICIAIRE = Choices(
+    "modes_orientation_beneficiaire",
+    {k: v for k, v in _ORIENTATION.items() if not k.startswith(_PRESCRIPTION)},
+)
+ORIENTATION_ACCOMPAGNATEUR = Choices(
+    "modes_orientation_accompagnateur",
+    {k: v for k, v in _ORIENTATION.items() if k != "se-presenter"},
+)
+for _choices in (ORIENTATION_BENEFICIAIRE, ORIENTATION_ACCOMPAGNATEUR):
+    _choices.add_alias("envoyer-un-courriel", "envoyer-un-mail")
+    _choices.add_alias("courriel", "envoyer-un-mail")
+    _choices.add_alias("mail", "envoyer-un-mail")
+    _choices.add_alias("telephone", "telephoner")
+    _choices.add_alias("formulaire en ligne", "utiliser-lien-mobilisation")
+ORIENTATION_BENEFICIAIRE.add_alias("sur place", "se-presenter")
 PUBLICS = Choices("publics", {p.value: p.label for p in Public})
 THEMATIQUES = Choices("thematiques", {t.value: t.label for t in Thematique})
 CATEGORIES = {c.value: c.label for c in Categorie}  # « mobilite--… » → « Mobilité »

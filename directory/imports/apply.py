@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 
 from ..catalogue.bulk import cycles_unchecked
+from ..catalogue.closure_writes import LOG_GENRE as CLOSURE_LOG
 from ..catalogue.duplicates import update_clusters
 from ..catalogue.services import MULTI
 from ..catalogue.times import now
@@ -320,6 +321,11 @@ def undo(db, import_id):
         raise ImportRefused(f"Import n°{import_id} introuvable.")
     if row["statut"] != "applique":
         raise ImportRefused(f"L'import n°{import_id} a déjà été annulé.")
+    if row["genre"] == CLOSURE_LOG:  # its own undo: catalogue.closure_writes
+        raise ImportRefused(
+            f"L'entrée n°{import_id} est une fermeture temporaire : annulez-la "
+            "depuis l'historique ou la page « Fermetures » du service."
+        )
     if row["fichier"].startswith(RESTORE_PREFIX) and not row["lignes"]:
         raise ImportRefused(
             f"L'entrée n°{import_id} est une restauration de la base : elle ne "

@@ -17,9 +17,11 @@ from .apply import apply, apply_edits, set_besoins, undo  # noqa: F401 - engine 
 from .read import read_file
 from .records import (  # noqa: F401 - engine API
     COMPARED,
+    KEPT_WHEN_ABSENT,
     RECORD_COLUMNS,
     ImportRefused,
     Record,
+    check_structure,
     fetch_services,
 )
 from .report import Issue, format_lines, plural
@@ -147,6 +149,7 @@ def prepare(
     # Validated rows are compared with the database by batches (bounded
     # memory); the comparison's own issues come after the rows' issues.
     batch, diff_issues, diffing = [], [], 0.0
+    kept = [c for c in KEPT_WHEN_ABSENT if c not in table.columns]
     done = 0
     for done, (line, raw) in enumerate(table.rows, start=1):  # noqa: B007
         record, issues = validator.validate(line, raw)
@@ -166,7 +169,7 @@ def prepare(
             record = None
         elif service_id:
             first_line[service_id] = line
-        if record and _check_structure(
+        if record and check_structure(
             record, line, allowed_structures, structure_names, row_issues, report
         ):
             needs = record["besoins"]
@@ -181,7 +184,7 @@ def prepare(
             batch.append((line, tuple(map(record.get, RECORD_COLUMNS))))
             if len(batch) >= DIFF_BATCH:
                 start = time.perf_counter()
-                _diff(db, batch, allowed_structures, report, diff_issues, stored)
+                _diff(db, batch, allowed_structures, report, diff_issues, stored, kept)
                 diffing += time.perf_counter() - start
                 batch = []
         if progress and done % 1000 == 0:
@@ -197,7 +200,7 @@ def prepare(
         _forget(report)
         return report
     start = time.perf_counter()
-    _diff(db, batch, allowed_structures, report, diff_issues, stored)
+    _diff(db, batch, allowed_structures, report, diff_issues, stored, kept)
     diffing += time.perf_counter() - start
     report.timings["lecture et validation"] = time.perf_counter() - clock - diffing
     report.timings["comparaison avec la base"] = diffing
@@ -238,39 +241,9 @@ def _forget(report):
     report.refreshed = []
 
 
-def _check_structure(record, line, allowed, names, issues, report):
-    structure_id = record["structure_id"]
-    if allowed is not None and structure_id not in allowed:
-        issues.append(
-            Issue(
-                f"« {structure_id} » : cette structure n'est pas rattachée à votre "
-                "compte ; "
-                f"la ligne (service « {record['id']} ») est refusée.",
-                line,
-                "structure_id",
-            )
-        )
-        return False
-    first = names.setdefault(structure_id, (record["structure_nom"], line))
-    if first[0] != record["structure_nom"]:
-        issues.append(
-            Issue(
-                f"« {record['structure_nom']} » : la structure « {structure_id} » "
-                f"s'appelle « {first[0]} » ligne {first[1]} ; le premier nom est "
-                "retenu.",
-                line,
-                "structure_nom",
-                blocking=False,
-            )
-        )
-        record["structure_nom"] = first[0]
-    report.structures[structure_id] = first[0]
-    return True
-
-
-def _diff(db, records, allowed, report, issues, stored=True):
+def _diff(db, records, allowed, report, issues, stored=True, kept=()):
     """Sort a batch of (line, record tuple) into new, changed and unchanged
-    services (`stored`: False when the services table was empty)."""
+    services (`stored`: False into an empty table; `kept`: columns left as stored)."""
     existing = fetch_services(db, [r[0] for _, r in records]) if stored else {}
     for line, record in records:
         old = existing.get(record[0])
@@ -278,6 +251,8 @@ def _diff(db, records, allowed, report, issues, stored=True):
             report.new.append(record)
             continue
         record = dict(zip(RECORD_COLUMNS, record, strict=True))
+        for column in kept:
+            record[column] = old[column]
         if old["structure_id"] != record["structure_id"] and allowed is not None:
             issues.append(
                 Issue(

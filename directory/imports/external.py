@@ -19,8 +19,8 @@ from ..schema import PROVENANCE_COLUMNS
 from .apply import SOURCE
 from .checks import check_url
 from .conflicts import keep_local_fields, reopened_locally
-from .engine import Change, ImportReport, _check_structure, differences
-from .records import CHUNK, Record, fetch_services
+from .engine import Change, ImportReport, differences
+from .records import CHUNK, Record, check_structure, fetch_services
 from .report import Issue, problem
 from .validate import RowValidator
 
@@ -106,7 +106,7 @@ def prepare_external(
         else:
             issues.extend(row_issues)
             check_provenance(line, raw, record, issues)
-            if _check_structure(record, line, None, names, issues, report):
+            if check_structure(record, line, None, names, issues, report):
                 needs = record["besoins"]
                 if needs not in labels:
                     labels[needs] = MULTI.join(

@@ -114,3 +114,28 @@ def formula_problem(column, text):
         shorten(text),
         blocking=False,
     )
+
+
+TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
+
+
+def text_problem(column, value):
+    """The problem of a required text (nom, description…) too short or too long."""
+    low, high = TEXT_LIMITS[column]
+    if not value:
+        return problem(column, "valeur obligatoire.")
+    if len(value) < low:
+        return problem(
+            column,
+            f"trop court ({len(value)} caractères, {low} au minimum).",
+            value,
+        )
+    if len(value) > high:
+        return problem(
+            column, f"trop long ({len(value)} caractères, {high} au maximum)."
+        )
+    if column == "nom" and value.endswith(".") and not value.endswith("etc."):
+        return problem(
+            column, "le nom ne doit pas finir par un point.", value, blocking=False
+        )
+    return None

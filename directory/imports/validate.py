@@ -10,12 +10,14 @@ import re
 from functools import partial
 from operator import itemgetter
 
-from ..catalogue.services import MULTI
+from ..catalogue.services import ITEMS, MULTI, split_items
 from ..catalogue.vocabulary import (
     FRAIS,
     LANGUES,
     MODALITES,
     MODES_ACCUEIL,
+    ORIENTATION_ACCOMPAGNATEUR,
+    ORIENTATION_BENEFICIAIRE,
     PUBLICS,
     STATUTS,
     THEMATIQUES,
@@ -37,6 +39,7 @@ from .report import (
     Issue,
     formula_problem,
     problem,
+    text_problem,
 )
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*(--[a-z0-9]+(-[a-z0-9]+)*)?$")
@@ -44,7 +47,6 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Cells remembered per column: bounds the memory of a 1 000 000-row import
 # (repeated values recur long before this; unique ones would pile up).
 MEMO_SIZE = 50_000
-TEXT_LIMITS = {"nom": (3, 150), "description": (1, 10_000), "structure_nom": (3, 150)}
 
 
 # Fees and access modes are often unknown to whoever lists a service (a source
@@ -85,6 +87,8 @@ class RowValidator:
         self.today = today or datetime.date.today()
         # The offline geocoder ignores the street: cache places without it.
         self._address_key = getattr(geocoder, "uses_address", False)
+        by_person = partial(self._multi, ORIENTATION_BENEFICIAIRE)
+        by_professional = partial(self._multi, ORIENTATION_ACCOMPAGNATEUR)
         # (step, column, check, default) of the memoised cells; the step orders
         # problems as a person reads the row.
         self._plan = [
@@ -98,6 +102,9 @@ class RowValidator:
             (10, "age_max", partial(self._age, "age_max"), ""),
             (12, "frais", partial(self._choice, FRAIS, required=UNKNOWN_OK), ""),
             (14, "modalites_acces", self._modalites, ""),
+            (14.1, "justificatifs", self._items, ""),
+            (14.2, "modes_orientation_beneficiaire", by_person, ""),
+            (14.3, "modes_orientation_accompagnateur", by_professional, ""),
             (15, "modes_accueil", partial(self._multi, MODES_ACCUEIL), "en-presentiel"),
             (16, "langues", partial(self._multi, LANGUES), "fr"),
             (18, "telephone", partial(self._checked, "telephone", check_phone), ""),
@@ -145,7 +152,7 @@ class RowValidator:
                 value = unguard(value)
             rec[column] = value or None
         for step, column in ((2, "nom"), (3, "description")):
-            if found := self._text(column, rec[column] or ""):
+            if found := text_problem(column, rec[column] or ""):
                 problems.append((step, found))
         if rec["age_min"] is not None and rec["age_max"] is not None:
             if rec["age_min"] > rec["age_max"]:
@@ -184,6 +191,8 @@ class RowValidator:
             (26, "nom"),
             (27, "description"),
             (28, "conditions_acces"),
+            (28.1, "justificatifs"),
+            (28.2, "mobilisation_precisions"),
         ):
             text = rec[column]
             if text and text[0] in "=+@" and FORMULA_RE.match(text):
@@ -232,28 +241,8 @@ class RowValidator:
             )
         return value, ()
 
-    def _text(self, column, value):
-        low, high = TEXT_LIMITS[column]
-        if not value:
-            return problem(column, "valeur obligatoire.")
-        if len(value) < low:
-            return problem(
-                column,
-                f"trop court ({len(value)} caractères, {low} au minimum).",
-                value,
-            )
-        if len(value) > high:
-            return problem(
-                column, f"trop long ({len(value)} caractères, {high} au maximum)."
-            )
-        if column == "nom" and value.endswith(".") and not value.endswith("etc."):
-            return problem(
-                column, "le nom ne doit pas finir par un point.", value, blocking=False
-            )
-        return None
-
     def _text_cached(self, column, value):
-        found = [p for p in (self._text(column, value),) if p]
+        found = [p for p in (text_problem(column, value),) if p]
         if value and value[0] in "=+@" and FORMULA_RE.match(value):
             found.append(formula_problem(column, value))
         return value or None, tuple(found)
@@ -314,6 +303,12 @@ class RowValidator:
                 ),
             )
         return normalised, problems
+
+    @staticmethod
+    def _items(value):
+        """A list typed in one cell (« Pièce d'identité ; Avis d'imposition »),
+        items split on « ; » or line breaks and joined by « ; »."""
+        return ITEMS.join(split_items(value)) or None, ()
 
     def _age(self, column, value):
         if not value:
@@ -387,5 +382,6 @@ FREE_TEXT = (
     "adresse",
     "complement_adresse",
     "horaires_precisions",
+    "mobilisation_precisions",
     "source",
 )

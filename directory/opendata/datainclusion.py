@@ -6,7 +6,19 @@ access modes turned into modes_mobilisation / mobilisable_par, ages appended
 to publics_precisions, phones in E.164, only open (`actif`) services.
 """
 
+from ..catalogue.closures import suspension_date
+from ..catalogue.services import split_items
+
 SOURCE = "annuaire-solidarites-cantal"
+# Our modes d'orientation (0.x slugs) → v1's modes_mobilisation.
+V1_MODES = {
+    "se-presenter": "se-presenter",
+    "telephoner": "telephoner",
+    "envoyer-un-mail": "envoyer-un-courriel",
+    "envoyer-un-mail-avec-une-fiche-de-prescription": "envoyer-un-courriel",
+    "completer-le-formulaire-dadhesion": "utiliser-lien-mobilisation",
+    "utiliser-lien-mobilisation": "utiliser-lien-mobilisation",
+}
 ENERGY_EXTRA = (
     "difficultes-financieres--prevenir-une-degradation-de-la-situation-financiere"
 )
@@ -47,9 +59,17 @@ def thematiques(row, default_thematique):
     return sorted(found)
 
 
-def service(row, *, default_thematique, url):
-    """One data·inclusion v1 service (a plain dict, JSON-ready)."""
-    modalites = _split(row.get("modalites_acces"))
+def _mobilisation(row, modalites):
+    """v1's modes_mobilisation and mobilisable_par: from the service's own
+    modes d'orientation when given, else from its access modes and contacts."""
+    users = _split(row.get("modes_orientation_beneficiaire"))
+    pros = _split(row.get("modes_orientation_accompagnateur"))
+    if users or pros:
+        modes = {V1_MODES[m] for m in users + pros if m in V1_MODES}
+        if not row.get("lien_mobilisation"):  # a paper form: no link to follow
+            modes.discard("utiliser-lien-mobilisation")
+        by = ["professionnels"] if pros else []
+        return modes, by + (["usagers"] if users else [])
     modes = set()
     if "acces-libre" in modalites:
         modes.add("se-presenter")
@@ -59,9 +79,24 @@ def service(row, *, default_thematique, url):
         modes.add("envoyer-un-courriel")
     if row.get("lien_mobilisation"):
         modes.add("utiliser-lien-mobilisation")
-    precisions = [MODALITE_SENTENCES[m] for m in modalites if m in MODALITE_SENTENCES]
-    if row.get("horaires_precisions"):
-        precisions.append(row["horaires_precisions"])
+    if "orientation-professionnel" in modalites:
+        return modes, ["professionnels"]
+    return modes, ["professionnels", "usagers"]
+
+
+def service(row, *, default_thematique, url):
+    """One data·inclusion v1 service (a plain dict, JSON-ready), with 0.x's
+    justificatifs and modes_orientation_* (how to apply, for whom) beside."""
+    modalites = _split(row.get("modalites_acces"))
+    modes, by = _mobilisation(row, modalites)
+    if row.get("mobilisation_precisions"):  # the partner's own words
+        precisions = [row["mobilisation_precisions"]]
+    else:
+        precisions = [
+            MODALITE_SENTENCES[m] for m in modalites if m in MODALITE_SENTENCES
+        ]
+        if row.get("horaires_precisions"):
+            precisions.append(row["horaires_precisions"])
     publics_precisions = " ".join(p for p in [_age_sentence(row)] if p) or None
     zones = [z for z in _split(row.get("zone_eligibilite"))]
     return {
@@ -93,13 +128,20 @@ def service(row, *, default_thematique, url):
         "contact_nom_prenom": None,
         "lien_mobilisation": row.get("lien_mobilisation"),
         "modes_mobilisation": sorted(modes) or None,
-        "mobilisable_par": ["professionnels"]
-        if "orientation-professionnel" in modalites
-        else ["professionnels", "usagers"],
+        "mobilisable_par": by or None,
         "mobilisation_precisions": " ".join(precisions) or None,
+        "justificatifs": split_items(row.get("justificatifs")) or None,
+        "modes_orientation_beneficiaire": _split(
+            row.get("modes_orientation_beneficiaire")
+        ),
+        "modes_orientation_accompagnateur": _split(
+            row.get("modes_orientation_accompagnateur")
+        ),
         "volume_horaire_hebdomadaire": None,
         "nombre_semaines": None,
         "horaires_accueil": row.get("horaires"),
+        # A current or upcoming temporary closure (the search's `fermetures`).
+        "date_suspension": suspension_date(row.get("fermetures")),
     }
 
 

@@ -8,6 +8,7 @@ Schemathesis against a live server with it.
 from ..catalogue.services import SUMMARY_COLUMNS
 from ..catalogue.vocabulary import PUBLICS
 from .openapi_carte import carte_operation
+from .openapi_closures import FERMETURE, FICHE
 
 # Rules between parameters, which JSON Schema cannot say of separate query
 # parameters: in the descriptions, the documented 400, and these extensions
@@ -132,6 +133,7 @@ SERVICE_SUMMARY = {
         "distance_km",
         "telephone",
         "ouvert_maintenant",
+        "fermeture",
         "url",
     ],
     "properties": {
@@ -151,7 +153,12 @@ SERVICE_SUMMARY = {
             "ou pour un service à distance hors du rayon.",
         },
         "telephone": {**_NULLABLE_STRING, "description": "Format national."},
-        "ouvert_maintenant": {"type": ["boolean", "null"]},
+        "ouvert_maintenant": {
+            "type": ["boolean", "null"],
+            "description": "Selon les horaires et une fermeture temporaire en "
+            "cours ; null sans horaires connus.",
+        },
+        "fermeture": {"$ref": "#/components/schemas/Fermeture"},
         "url": {"type": "string", "format": "uri"},
     },
 }
@@ -265,7 +272,10 @@ def openapi_document(server_url, besoins=None):
                         }
                     ],
                     "responses": {
-                        "200": _json({"type": "object"}, "La fiche du service."),
+                        "200": _json(
+                            {"$ref": "#/components/schemas/Fiche"},
+                            "La fiche du service.",
+                        ),
                         "304": not_modified,
                         "404": _json(
                             {"$ref": "#/components/schemas/Erreur"}, "Service inconnu."
@@ -321,6 +331,8 @@ def openapi_document(server_url, besoins=None):
             "schemas": {
                 "Erreur": ERROR,
                 "Service": SERVICE_SUMMARY,
+                "Fermeture": FERMETURE,
+                "Fiche": FICHE,
                 "Resultats": {
                     "type": "object",
                     "required": ["total", "page", "par_page", "lieu", "services"],

@@ -73,7 +73,29 @@ HELP = {
         "acces-libre, sur-rendez-vous, sur-inscription, orientation-professionnel "
         "(acces-libre exclut orientation-professionnel).",
     ),
-    "conditions_acces": ("Facultatif", "Documents à apporter, prérequis."),
+    "conditions_acces": ("Facultatif", "Prérequis, qui peut en bénéficier."),
+    "justificatifs": (
+        "Facultatif, séparés par ;",
+        "Documents à apporter, ex. : Pièce d'identité ; Avis d'imposition. "
+        "Colonne absente du fichier : la valeur enregistrée est gardée.",
+    ),
+    "modes_orientation_beneficiaire": (
+        "Facultatif, ex. : telephoner, se-presenter",
+        "Comment la personne fait sa demande : se-presenter, telephoner, "
+        "envoyer-un-mail, completer-le-formulaire-dadhesion, "
+        "utiliser-lien-mobilisation.",
+    ),
+    "modes_orientation_accompagnateur": (
+        "Facultatif, ex. : envoyer-une-fiche-de-prescription",
+        "Comment un professionnel oriente une personne : telephoner, "
+        "envoyer-un-mail, envoyer-une-fiche-de-prescription, "
+        "envoyer-un-mail-avec-une-fiche-de-prescription, "
+        "completer-le-formulaire-dadhesion, utiliser-lien-mobilisation.",
+    ),
+    "mobilisation_precisions": (
+        "Facultatif",
+        "Comment faire une demande, en quelques phrases.",
+    ),
     "modes_accueil": ("en-presentiel par défaut", "en-presentiel, a-distance."),
     "langues": ("fr par défaut", "Codes ISO 639-1 séparés par des virgules (fr, en…)."),
     "adresse": (
@@ -95,7 +117,10 @@ HELP = {
     ),
     "courriel": ("Facultatif", "Adresse e-mail de contact du service."),
     "site_web": ("Facultatif, https://…", "Adresse du site web."),
-    "lien_mobilisation": ("Facultatif, https://…", "Lien pour orienter une personne."),
+    "lien_mobilisation": (
+        "Facultatif, https://…",
+        "Formulaire ou prise de rendez-vous en ligne.",
+    ),
     "horaires": (
         "Conseillé, ex. : Mo-Fr 09:00-12:00",
         "Syntaxe OpenStreetMap : Mo-Fr 09:00-12:00,14:00-17:00; PH off",

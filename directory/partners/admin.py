@@ -15,7 +15,7 @@ from flask import (
 
 from ..db import get_db
 from ..web.context import clock
-from . import accounts, conflicts, duplicates, proposals
+from . import accounts, closures, conflicts, duplicates, proposals
 from .auth import admin_required, csrf_guard
 from .forms import AttachForm, ButtonForm, PartnerForm, StructureForm
 from .space import stale_cutoff
@@ -25,6 +25,7 @@ bp.before_request(csrf_guard)
 conflicts.register(bp)  # « Conflits »: /admin/conflits
 proposals.register(bp)  # « Propositions »: /admin/propositions
 duplicates.register(bp)  # « Doublons »: /admin/doublons
+closures.register_admin(bp)  # « Fermetures »: /admin/fermetures
 
 LIST_LIMIT = 500
 REPORT_STATUSES = {"nouveau": "Nouveaux", "traite": "Traités", "tous": "Tous"}

@@ -16,8 +16,15 @@ from flask import (
     url_for,
 )
 
-from ..catalogue.services import get_service, split
-from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS, STATUTS
+from ..catalogue.services import get_service, split, split_items
+from ..catalogue.vocabulary import (
+    FRAIS,
+    MODALITES,
+    ORIENTATION_ACCOMPAGNATEUR,
+    ORIENTATION_BENEFICIAIRE,
+    PUBLICS,
+    STATUTS,
+)
 from ..db import get_db
 from ..geo.geocoders import make_geocoder
 from ..imports import engine
@@ -30,7 +37,13 @@ from . import accounts
 from .auth import login_required
 from .forms import ServiceForm
 
-LIST_FIELDS = ("besoins", "publics", "modalites_acces")
+LIST_FIELDS = (
+    "besoins",
+    "publics",
+    "modalites_acces",
+    "modes_orientation_beneficiaire",
+    "modes_orientation_accompagnateur",
+)
 # The import columns the form edits (the others keep their stored value).
 FIELDS = tuple(
     name for name in ServiceForm.__dict__ if name in SERVICE_COLUMNS and name != "id"
@@ -58,6 +71,7 @@ def stored_values(service):
         name: split(service[name]) if name in LIST_FIELDS else service[name]
         for name in FIELDS
     }
+    values["justificatifs"] = "\n".join(split_items(service["justificatifs"]))
     values["version"] = service["modifie_le"]
     return values
 
@@ -71,6 +85,11 @@ def make_form(db, service, *, stored=False):
     form.besoins.choices = list(get_besoins(db).labels.items())
     form.publics.choices = list(PUBLICS.labels.items())
     form.modalites_acces.choices = list(MODALITES.labels.items())
+    for name, choices in (
+        ("modes_orientation_beneficiaire", ORIENTATION_BENEFICIAIRE),
+        ("modes_orientation_accompagnateur", ORIENTATION_ACCOMPAGNATEUR),
+    ):
+        form[name].choices = list(choices.labels.items())
     form.frais.choices = list(FRAIS.labels.items())
     form.statut.choices = list(STATUTS.labels.items())
     return form

@@ -126,6 +126,17 @@ class ServiceForm(FlaskForm):
     publics = Checkboxes("Publics", choices=[])
     modalites_acces = Checkboxes("Modalités d'accès", choices=[])
     conditions_acces = _text("Conditions d'accès", 5000, area=True)
+    justificatifs = _text("À apporter (un document par ligne)", 2000, area=True)
+    modes_orientation_beneficiaire = Checkboxes(
+        "Comment la personne fait sa demande", choices=[]
+    )
+    modes_orientation_accompagnateur = Checkboxes(
+        "Comment un professionnel oriente une personne", choices=[]
+    )
+    lien_mobilisation = _text("Lien pour faire une demande en ligne", 2000)
+    mobilisation_precisions = _text(
+        "Comment faire une demande : précisions", 2000, area=True
+    )
     frais = OpenRadio("Frais", choices=[])
     frais_precisions = _text("Précisions sur les frais", 2000)
     adresse = _text("Adresse (numéro et rue)", 300)

@@ -16,13 +16,14 @@ from flask import (
     url_for,
 )
 
+from ..catalogue.closures import ClosureError
 from ..db import get_db
 from ..imports import engine
 from ..imports.engine import ImportRefused
 from ..opendata.partner_template import template_csv, template_xlsx
 from ..web.context import clock
 from ..web.fiche import date_fr, is_stale, months_before
-from . import accounts, edit, uploads
+from . import accounts, closures, edit, uploads
 from .auth import csrf_guard, login_required
 from .forms import ButtonForm
 
@@ -30,6 +31,7 @@ bp = Blueprint("partners", __name__, url_prefix="/partenaires")
 bp.before_request(csrf_guard)
 uploads.register(bp)
 edit.register(bp)
+closures.register(bp)  # « Fermetures et horaires exceptionnels »
 
 STALE_MONTHS = 6
 CHANGES_SHOWN = 500
@@ -239,8 +241,8 @@ def undo(import_id):
     db = get_db()
     visible_import(db, import_id)
     try:
-        count = engine.undo(db, import_id)
-    except ImportRefused as exc:
+        count = closures.undo_entry(db, import_id, engine.undo)
+    except (ImportRefused, ClosureError) as exc:
         flash(str(exc))
     else:
         flash(f"Import n°{import_id} annulé ({count} modification(s) défaite(s)).")

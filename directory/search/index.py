@@ -103,11 +103,19 @@ class SearchIndex:
             bits |= MODALITE_BITS[slug]
         return (self.modalites & bits) != 0
 
-    def open_mask(self, now):
+    def open_mask(self, now, overrides=None):
+        """Open at `now` by their hours; `overrides` {rowid: open?} wins (the
+        services a closure or exceptional hours govern today)."""
         lookup = np.array(
             [bool(hours.is_open(v, now)) for v in self.hours_values], dtype=bool
         )
-        return lookup[self.hours] if len(lookup) else np.zeros(0, bool)
+        mask = lookup[self.hours] if len(lookup) else np.zeros(0, bool)
+        if overrides:
+            rowids = np.fromiter(overrides, dtype=np.int64, count=len(overrides))
+            states = np.fromiter(overrides.values(), dtype=bool, count=len(overrides))
+            positions, states = self.positions(rowids, states)
+            mask[positions] = states
+        return mask
 
     def zone_mask(self, accepted):
         """Services whose eligibility zone is empty or names one of `accepted`."""

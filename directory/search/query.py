@@ -20,6 +20,7 @@ from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..geo.geocoders import parse_query
 from ..geo.places import CommuneError, Match, UnknownCommune
 from . import hours
+from .closures import Layer
 from .engine import current
 from .facets import facet_counts
 from .index import fetch_rows, get_index
@@ -91,7 +92,7 @@ class Query:
 class Result:
     total: int
     query: Query
-    services: list  # rows (dicts) with distance_km and ouvert_maintenant
+    services: list  # rows with distance_km, ouvert_maintenant, fermeture(s)
     facets: dict | None = None  # filter → {value: count with the other filters}
     # With search(selection=True): the index and the positions of every match.
     index: object = None
@@ -295,6 +296,7 @@ def search(
     `columns` (SQL) are those read of each row of the page: "id, nom, horaires"…
     """
     now = now or datetime.datetime.now(PARIS)
+    closures = Layer(db, now)  # temporary closures: read once, when needed
     # A text of punctuation only ("*", '"') searches nothing: it is ignored.
     engine = current(db) if query.q else None
     text = text_query(engine, query.q, need_terms(db)) if query.q else None
@@ -311,8 +313,7 @@ def search(
         services = []
         for row in fetch_rows(db, rowids, columns):
             row["distance_km"] = None
-            row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
-            services.append(row)
+            services.append(closures.annotate(row))
         return Result(total, query, services, corrected=corrected)
     index = get_index(db, besoin_slugs)
     # `mask` gathers the filters a facet never varies; the checkbox ones apart.
@@ -327,7 +328,7 @@ def search(
     if query.frais:
         chosen["frais"] = index.frais == query.frais
     if query.ouvert:
-        mask &= index.open_mask(now)
+        mask &= index.open_mask(now, closures.overrides())
     distances = within = None
     restrictions = []
     if query.place:
@@ -393,6 +394,5 @@ def search(
         if distances is not None and within[position]:
             distance = round(float(distances[position]), 2)
         row["distance_km"] = distance
-        row["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
-        services.append(row)
+        services.append(closures.annotate(row))
     return Result(total, query, services, counts, corrected=corrected)

@@ -8,7 +8,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..catalogue.services import MULTI, PLACE
+from ..catalogue.services import ITEMS, MULTI, PLACE
+from ..catalogue.vocabulary import ORIENTATION_ACCOMPAGNATEUR, ORIENTATION_BENEFICIAIRE
 from ..geo.places import CommuneError
 from ..imports.checks import check_hours
 from .mapping import service_id, structure_id
@@ -274,42 +275,22 @@ class Converter:
         return " ".join(sentence(p) for p in parts if p)
 
     def _justificatifs(self, service):
-        items = as_list(service.get("justificatifs"))
-        return sentence(", ".join(items)) if items else ""
+        return ITEMS.join(as_list(service.get("justificatifs")))
 
     def _mobilisation(self, service):
+        """Access modes, how the person and a professional apply (our
+        modes_orientation_* slugs), and the source's own words on it."""
         table = self.tables.mobilisation
         by = as_list(service.get("mobilisable_par"))
         v1 = as_list(service.get("modes_mobilisation"))
         users = as_list(service.get("modes_orientation_beneficiaire"))
         pros = as_list(service.get("modes_orientation_accompagnateur"))
-        parts, modalites = [], []
         if v1:
-            if by and "usagers" not in by:
-                pros += v1
-            else:
+            if not by or "usagers" in by:
                 users += v1
-        if v1:
-            who = {"usagers": "usagers", "professionnels": "professionnels"}
-            named = " et ".join(who[b] for b in by if b in who)
-            texts = [table.get(m, ("", m))[1] for m in v1]
-            line = "Pour le mobiliser" + (f" ({named})" if named else "")
-            parts.append(f"{line} : " + ", ".join(t for t in texts if t) + ".")
-        else:
-            for label, modes, other in (
-                ("Pour les personnes", users, "modes_orientation_beneficiaire_autres"),
-                (
-                    "Pour les professionnels",
-                    pros,
-                    "modes_orientation_accompagnateur_autres",
-                ),
-            ):
-                texts = [table.get(m, ("", m))[1] for m in modes]
-                if as_text(service.get(other)):
-                    texts.append(f"autre : {as_text(service.get(other))}")
-                texts = [t for t in texts if t]
-                if texts:
-                    parts.append(f"{label} : " + ", ".join(texts) + ".")
+            if not by or "professionnels" in by:
+                pros += v1
+        modalites = []
         for mode in users:
             modalite = table.get(mode, ("", ""))[0]
             if modalite and modalite not in modalites:
@@ -318,10 +299,31 @@ class Converter:
             modalites.append("orientation-professionnel")
         if "orientation-professionnel" in modalites and "acces-libre" in modalites:
             modalites.remove("acces-libre")
+        parts = []
+        for label, other in (
+            ("Pour les personnes", "modes_orientation_beneficiaire_autres"),
+            ("Pour les professionnels", "modes_orientation_accompagnateur_autres"),
+        ):
+            if as_text(service.get(other)):
+                parts.append(f"{label} : {sentence(as_text(service.get(other)))}")
         precisions = as_text(service.get("mobilisation_precisions"))
         if precisions:
             parts.append(sentence(precisions))
         return {
             "modalites_acces": MULTI.join(modalites),
+            "modes_orientation_beneficiaire": _slugs(ORIENTATION_BENEFICIAIRE, users),
+            "modes_orientation_accompagnateur": _slugs(
+                ORIENTATION_ACCOMPAGNATEUR, pros
+            ),
             "mobilisation_precisions": " ".join(parts),
         }
+
+
+def _slugs(choices, values):
+    """Our slugs of a source's modes, in order, without unknown ones (« autre »)."""
+    found = []
+    for value in values:
+        slug = choices.match(value)
+        if slug and slug not in found:
+            found.append(slug)
+    return MULTI.join(found)

@@ -5,6 +5,7 @@ import hashlib
 from flask import Blueprint, jsonify, make_response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from ..catalogue import closures
 from ..catalogue.services import get_service
 from ..db import get_db
 from ..opendata.openapi import (
@@ -13,6 +14,7 @@ from ..opendata.openapi import (
     undocumented_value,
 )
 from ..search import hours
+from ..search.closures import today_of
 from ..search.facets import needs_with_counts
 from ..search.query import ParamError, parse_integer, parse_params, search
 from .context import clock, get_besoins, get_gazetteer, reading_db
@@ -113,10 +115,15 @@ def services():
 @bp.route("/services/<service_id>")
 def service(service_id):
     """One service, every column."""
-    row = get_service(get_db(), service_id)
+    db = get_db()
+    row = get_service(db, service_id)
     if row is None:
         return error(f"Service « {service_id[:100]} » introuvable.", 404)
-    return cached(lambda: detail(row, now=clock(), absolute=True), per_minute=True)
+    now = clock()
+    periods = closures.of_service(db, service_id, today_of(now))
+    return cached(
+        lambda: detail(row, now=now, absolute=True, periods=periods), per_minute=True
+    )
 
 
 @bp.route("/communes")

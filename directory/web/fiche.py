@@ -18,11 +18,13 @@ from ..catalogue.vocabulary import (
     LANGUAGE_NAMES,
     MODALITES,
     MODES_ACCUEIL,
+    ORIENTATION_ACCOMPAGNATEUR,
+    ORIENTATION_BENEFICIAIRE,
     PUBLICS,
     STATUTS,
     THEMATIQUES,
 )
-from ..search import hours_fr
+from ..search import closures, hours_fr
 from .present import detail
 
 MONTHS = (
@@ -131,12 +133,23 @@ def labelled(values, choices):
     return [choices.labels.get(v, v) for v in values]
 
 
-def describe(row, *, now, gazetteer=None):
-    """Everything the fiche shows about a service row."""
-    out = detail(row, now=now)
+def lower_first(labels):
+    """['Téléphoner', 'Envoyer un courriel'] → ['téléphoner', 'envoyer un courriel']
+    after the first: read as one sentence."""
+    return [
+        label if i == 0 else label[0].lower() + label[1:]
+        for i, label in enumerate(labels)
+    ]
+
+
+def describe(row, *, now, gazetteer=None, periods=()):
+    """Everything the fiche shows about a service row; `periods`: its current
+    or upcoming closures (catalogue.closures.of_service)."""
+    out = detail(row, now=now, periods=periods)
     horaires = out.get("horaires")
     out["horaires_lignes"] = hours_fr.describe(horaires) if horaires else None
-    out["horaires_statut"] = hours_fr.status(horaires, now) if horaires else None
+    out["horaires_statut"] = closures.status(horaires, periods, now)
+    out["fermetures_fr"] = closures.banners(periods, now)
     out["statut_fr"] = STATUTS.labels.get(out["statut"] or "actif", out["statut"])
     out["date_maj_fr"] = date_fr(out["date_maj"])
     out["perime"] = is_stale(out["date_maj"], now.date())
@@ -147,9 +160,13 @@ def describe(row, *, now, gazetteer=None):
     out["frais_fr"] = FRAIS.labels.get(out["frais"], out["frais"])
     out["langues_fr"] = [LANGUAGES.get(c, c) for c in out["langues"]]
     out["ages_fr"] = ages_fr(out.get("age_min"), out.get("age_max"))
-    # From a source (data·inclusion): documents to bring, how to apply.
-    out["justificatifs"] = row.get("justificatifs")
-    out["mobilisation_precisions"] = row.get("mobilisation_precisions")
+    # What to bring, how the person (or a professional for her) applies.
+    out["orientation_beneficiaire_fr"] = lower_first(
+        labelled(out["modes_orientation_beneficiaire"], ORIENTATION_BENEFICIAIRE)
+    )
+    out["orientation_accompagnateur_fr"] = lower_first(
+        labelled(out["modes_orientation_accompagnateur"], ORIENTATION_ACCOMPAGNATEUR)
+    )
     out["zone_fr"] = zone_fr(out["zone_eligibilite"], gazetteer)
     out["tel"] = tel_href(row.get("telephone"))
     out["site_web_url"] = http_url(out.get("site_web"))

@@ -4,10 +4,10 @@ import re
 
 from flask import url_for
 
-from ..catalogue.services import LIST_COLUMNS, SUMMARY_COLUMNS, split
+from ..catalogue.services import LIST_COLUMNS, SUMMARY_COLUMNS, split, split_items
 from ..opendata.csv_excel import national_phone
 from ..schema import SERVICE_COLUMNS
-from ..search import hours
+from ..search import closures
 
 # What the API's summaries read of a row (search.query may read only these).
 SUMMARY_READS = (*SUMMARY_COLUMNS, "telephone", "horaires")
@@ -38,6 +38,7 @@ def summary(row, *, absolute=False, url=None):
     out["distance_km"] = row.get("distance_km")
     out["telephone"] = phone(row.get("telephone"))
     out["ouvert_maintenant"] = row.get("ouvert_maintenant")
+    out["fermeture"] = row.get("fermeture")  # set by the search (search.closures)
     out["url"] = url(row["id"]) if url else service_url(row["id"], absolute)
     return out
 
@@ -54,13 +55,22 @@ def summaries(rows, *, absolute=False):
     return [summary(row, url=url) for row in rows]
 
 
-def detail(row, *, now, absolute=False):
-    """Every column of SPEC §2.1, plus precision_geo, ouvert_maintenant and url."""
+def detail(row, *, now, absolute=False, periods=None):
+    """Every column of SPEC §2.1, plus precision_geo, ouvert_maintenant,
+    fermeture and url. `periods`: the service's current or upcoming closures
+    (catalogue.closures.of_service); without them, a search row's own."""
     out = {c: row.get(c) for c in SERVICE_COLUMNS}
     for column in LIST_COLUMNS:
         out[column] = split(row.get(column))
+    out["justificatifs"] = split_items(row.get("justificatifs"))
     out["telephone"] = phone(row.get("telephone"))
     out["precision_geo"] = row.get("precision_geo")
-    out["ouvert_maintenant"] = hours.is_open(row.get("horaires"), now)
+    if periods is None and "fermeture" in row:  # annotated by the search
+        out["ouvert_maintenant"] = row["ouvert_maintenant"]
+        out["fermeture"] = row["fermeture"]
+    else:
+        periods = periods or ()
+        out["ouvert_maintenant"] = closures.open_now(row.get("horaires"), periods, now)
+        out["fermeture"] = closures.shown_public(periods, now)
     out["url"] = service_url(row["id"], absolute)
     return out

@@ -15,15 +15,17 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
+from ..catalogue import closures
 from ..catalogue.services import get_service
 from ..catalogue.vocabulary import FRAIS, MODALITES, PUBLICS
 from ..db import get_db
 from ..geo.french import de
+from ..search.closures import today_of
 from ..search.facets import needs_with_counts
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
 from . import clusters as map_clusters
-from . import fiche, propose, reports
+from . import fiche, propose, reports, selection
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
 from .maps import VENDOR_CSS, VENDOR_JS, build_map, checked_colours, map_needs
@@ -34,6 +36,7 @@ from .security import csp_nonce
 bp = Blueprint("public", __name__)
 bp.add_app_template_filter(de, "de")  # {{ nom|de }} → « d'Aurillac »
 propose.register(bp)  # « Proposer un service »: /proposer
+selection.register(bp)  # « Ma sélection »: /selection
 
 LIST_ON_MAP = 20  # text alternative under the full-screen map, per page
 RAYONS = (5, 10, 20, 30, 50, 100)
@@ -295,11 +298,14 @@ def clusters():
 
 def render_fiche(row, form, status=200, limited=False):
     """The fiche page, with the report form (and its errors, if any)."""
-    db = get_db()
+    db, now = get_db(), clock()
     besoins = besoins_with_counts(db)
+    periods = closures.of_service(db, row["id"], today_of(now))
     return render_template(
         "public/service.html",
-        service=fiche.describe(row, now=clock(), gazetteer=get_gazetteer(db)),
+        service=fiche.describe(
+            row, now=now, gazetteer=get_gazetteer(db), periods=periods
+        ),
         provenance=fiche.provenance(db, row, current_app.config.get("DATA_DIR")),
         form=form,
         limited=limited,

@@ -26,6 +26,12 @@ PAGES = {
     ),
     "donnees": ("/donnees", 200),
     "proposer": ("/proposer?besoin=energie&commune=Murat", 200),
+    "selection": (
+        "/selection?ids={fiche},france-services-murat--accueil,service-disparu"
+        "&commune=Saint-Flour",
+        200,
+    ),
+    "selection-vide": ("/selection?ids=", 200),
     "404": ("/page-inconnue", 404),
 }
 

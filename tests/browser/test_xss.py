@@ -1,6 +1,7 @@
 """A service whose every text field is an XSS payload stays inert on every page."""
 
 import csv
+import datetime
 import io
 import shutil
 
@@ -9,8 +10,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from directory import create_app
+from directory.catalogue import closure_writes
+from directory.catalogue.services import get_service
 from directory.db import get_db
 from directory.imports import engine as importer
+from directory.search.hours import PARIS
 from directory.web.context import prepare_import
 
 pytestmark = pytest.mark.browser
@@ -35,6 +39,9 @@ PAYLOAD = {
     "frais_precisions": "`${window.__pwned=7}` <img src=x onerror=window.__pwned=7>",
     "modalites_acces": "acces-libre",
     "conditions_acces": "'\"><svg onload=window.__pwned=8> ${window.__pwned=8}",
+    "justificatifs": "<img src=x onerror=window.__pwned=14> ; ${window.__pwned=14}",
+    "modes_orientation_beneficiaire": "telephoner",
+    "mobilisation_precisions": "</dd><script>window.__pwned=15</script> `${1}`",
     "modes_accueil": "en-presentiel",
     "langues": "fr",
     "adresse": "</script><img src=x onerror=window.__pwned=9> `rue` ${1}",
@@ -57,6 +64,7 @@ TEXT_FIELDS = (
     "structure_nom",
     "frais_precisions",
     "conditions_acces",
+    "mobilisation_precisions",
     "adresse",
     "complement_adresse",
     "horaires_precisions",
@@ -64,6 +72,8 @@ TEXT_FIELDS = (
     "site_web",
     "source",
 )
+# A temporary closure's reason (issue 13), on the fiche's banner and the results.
+MOTIF = "</p><img src=x onerror=window.__pwned=16> `${window.__pwned=16}`"
 # Elements only a payload could have created (the pages have no inline handlers).
 INJECTED = "img[src=x], svg[onload], [onerror], [onload], iframe"
 
@@ -92,6 +102,20 @@ def xss_server(start_server, reference_db_path, tmp_path_factory):
         report = prepare_import(db, csv_bytes(), "xss.csv")
         assert report.ok, [i.text for i in report.errors]
         importer.apply(db, report, user="test")
+        today = datetime.datetime.now(PARIS).date()
+        closure_writes.declare(
+            db,
+            get_service(db, SERVICE_ID),
+            {
+                "genre": "fermeture",
+                "debut": today - datetime.timedelta(days=1),
+                "fin": today + datetime.timedelta(days=7),
+                "motif": MOTIF,
+            },
+            user="test",
+            user_id=None,
+            today=today,
+        )
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return start_server(path)
 
@@ -135,10 +159,16 @@ def test_payloads_stay_inert(page, watch, xss_server, name):
     assert injected == []
     if name != "accueil":
         expect(page.get_by_text(NOM).first).to_be_visible()
+    if name.startswith("resultats"):
+        expect(page.locator(".pastille-fermeture").first).to_contain_text(MOTIF)
     if name == "fiche":
         text = " ".join(page.locator("main").inner_text().split())
         shown = [c for c in TEXT_FIELDS if " ".join(PAYLOAD[c].split()) in text]
         assert shown == list(TEXT_FIELDS), "texte piégé non affiché tel quel"
+        assert MOTIF in page.locator("#fermetures").inner_text()
+        # What to bring: one list item per document, each shown as typed.
+        items = page.locator("#a-apporter li").all_inner_texts()
+        assert items == [x.strip() for x in PAYLOAD["justificatifs"].split(";")]
         links = page.locator("a[href]").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )

@@ -109,6 +109,7 @@ def route_urls(app, users, import_ids):
         "report_id": 1,
         "conflict_id": 1,
         "proposal_id": 1,
+        "closure_id": 1,
     }
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in MY_BLUEPRINTS:

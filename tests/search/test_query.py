@@ -399,6 +399,7 @@ def test_result_shape(api):
         "distance_km",
         "telephone",
         "ouvert_maintenant",
+        "fermeture",
         "url",
     ]
     first = body["services"][0]

@@ -271,10 +271,14 @@ def test_0x_open_data_files(di_app):
     }
     periscolaire = rows["dora--c5e7a9b1-3d4f-4a6b-8c2e-4a6b8c0e2a34"]
     assert periscolaire["justificatifs"] == (
-        "Justificatif de domicile, Attestation de quotient familial CAF."
+        "Justificatif de domicile ; Attestation de quotient familial CAF"
     )
-    assert periscolaire["mobilisation_precisions"].startswith(
-        "Pour les personnes : téléphoner, remplir le formulaire d'adhésion"
+    assert periscolaire["modes_orientation_beneficiaire"] == (
+        "telephoner, completer-le-formulaire-dadhesion"
+    )
+    assert periscolaire["modes_orientation_accompagnateur"] == "envoyer-un-mail"
+    assert periscolaire["mobilisation_precisions"] == (
+        "Pour les personnes : Inscription en mairie."
     )
     assert periscolaire["commune"] == "Mauriac"
     # The fiche says what to bring and how to apply (issue 13, part 2).
@@ -284,13 +288,15 @@ def test_0x_open_data_files(di_app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert re.search(
-        r'<dt>À apporter</dt><dd class="texte" id="a-apporter">Justificatif de '
-        r"domicile, Attestation de quotient familial CAF\.</dd>",
+        r'<dt>À apporter</dt><dd class="texte" id="a-apporter"><ul><li>Justificatif '
+        r"de domicile</li><li>Attestation de quotient familial CAF</li></ul></dd>",
         html,
     )
     assert re.search(
         r'<dt>Comment faire une demande</dt><dd class="texte" id="comment-demander">'
-        r"Pour les personnes : téléphoner, remplir le formulaire d(&#39;|')adhésion",
+        r"<p>Vous-même : Téléphoner, remplir le formulaire d(&#39;|')adhésion\.</p>"
+        r"<p>Par un professionnel \(travailleur social, conseiller\) : Envoyer un "
+        r"courriel\.</p><p>Pour les personnes : Inscription en mairie\.</p>",
         html,
     )
 

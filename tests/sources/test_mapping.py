@@ -153,15 +153,16 @@ def test_v1_mobilisation_becomes_access_modes_and_a_sentence(convert):
         STRUCTURE,
     ).row
     assert row["modalites_acces"] == "acces-libre, sur-rendez-vous"
-    assert row["mobilisation_precisions"] == (
-        "Pour le mobiliser (usagers et professionnels) : se présenter sur place, "
-        "téléphoner. Le mardi matin."
-    )
+    assert row["modes_orientation_beneficiaire"] == "se-presenter, telephoner"
+    assert row["modes_orientation_accompagnateur"] == "telephoner"
+    assert row["mobilisation_precisions"] == "Le mardi matin."
     pros = convert(
         service(modes_mobilisation=["telephoner"], mobilisable_par=["professionnels"]),
         STRUCTURE,
     ).row
     assert pros["modalites_acces"] == "orientation-professionnel"
+    assert pros["modes_orientation_beneficiaire"] == ""
+    assert pros["modes_orientation_accompagnateur"] == "telephoner"
 
 
 def test_0x_orientation_modes(convert):
@@ -174,10 +175,12 @@ def test_0x_orientation_modes(convert):
         STRUCTURE,
     ).row
     assert row["modalites_acces"] == "sur-inscription"
+    assert row["modes_orientation_beneficiaire"] == "completer-le-formulaire-dadhesion"
+    assert row["modes_orientation_accompagnateur"] == (
+        "envoyer-une-fiche-de-prescription"
+    )
     assert row["mobilisation_precisions"] == (
-        "Pour les personnes : remplir le formulaire d'adhésion. Pour les "
-        "professionnels : envoyer une fiche de prescription, autre : Par le "
-        "référent RSA."
+        "Pour les professionnels : Par le référent RSA."
     )
     only_pros = convert(
         service(modes_orientation_accompagnateur=["envoyer-un-mail"]), STRUCTURE
@@ -254,7 +257,7 @@ def test_conditions_justificatifs_and_provenance(convert):
     assert row["conditions_acces"] == (
         "Prérequis : Habiter le Cantal ; Avoir plus de 18 ans."
     )
-    assert row["justificatifs"] == "Pièce d'identité, Justificatif de domicile."
+    assert row["justificatifs"] == "Pièce d'identité ; Justificatif de domicile"
     assert (row["score_qualite"], row["date_maj"]) == ("0.8", "2026-10-02")
     assert (row["source"], row["id_source"], row["id"]) == (
         "dora",

@@ -105,7 +105,7 @@ def test_0x_open_data_dumps(read):
     assert periscolaire["commune"] == "Mauriac"  # the structure's place
     assert periscolaire["frais"] == "payant"
     assert periscolaire["justificatifs"] == (
-        "Justificatif de domicile, Attestation de quotient familial CAF."
+        "Justificatif de domicile ; Attestation de quotient familial CAF"
     )
     assert batch.left_out == {"hors du territoire": 1}
     assert batch.sources == {"mediation-numerique", "dora"}
