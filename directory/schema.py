@@ -2,71 +2,17 @@
 
 from sqlite_utils import Migrations
 
-migrations = Migrations("directory")
+from .columns import (  # noqa: F401 - the column sets are read from here
+    ADDED_BY_M007,
+    ADDED_BY_M011,
+    DERIVED_COLUMNS,
+    FTS_COLUMNS,
+    FTS_TOKENIZE,
+    PROVENANCE_COLUMNS,
+    SERVICE_COLUMNS,
+)
 
-# Columns of data/services.csv (SPEC §2.1), in file order.
-SERVICE_COLUMNS = {
-    "id": str,
-    "statut": str,
-    "nom": str,
-    "description": str,
-    "structure_id": str,
-    "structure_nom": str,
-    "besoins": str,
-    "thematiques": str,
-    "publics": str,
-    "age_min": int,
-    "age_max": int,
-    "frais": str,
-    "frais_precisions": str,
-    "modalites_acces": str,
-    "conditions_acces": str,
-    "justificatifs": str,  # documents to bring (issue 13)
-    "modes_orientation_beneficiaire": str,  # how the person applies
-    "modes_orientation_accompagnateur": str,  # how a professional refers her
-    "mobilisation_precisions": str,  # how to apply, in words
-    "modes_accueil": str,
-    "langues": str,
-    "adresse": str,
-    "complement_adresse": str,
-    "code_postal": str,
-    "commune": str,
-    "code_insee": str,
-    "latitude": float,
-    "longitude": float,
-    "telephone": str,
-    "courriel": str,
-    "site_web": str,
-    "lien_mobilisation": str,
-    "horaires": str,
-    "horaires_precisions": str,
-    "zone_eligibilite": str,
-    "date_maj": str,
-    "source": str,
-}
-# Columns the application derives; they are not in the CSV file.
-DERIVED_COLUMNS = {
-    "precision_geo": str,
-    "besoins_libelles": str,
-    "cree_le": str,
-    "modifie_le": str,
-}
-# Where a row comes from, beyond the CSV's `source` (issue 11). Written by the
-# data·inclusion import; the CSV import leaves them empty and never compares them.
-PROVENANCE_COLUMNS = {
-    "lien_source": str,  # the service's page at the producer
-    "id_source": str,  # the producer's own id (data·inclusion `id`)
-    "score_qualite": float,  # data·inclusion quality score, 0 to 1
-    "siret": str,  # the structure's SIRET, a deduplication key
-    "origine": str,  # from what: « API data·inclusion », a file name
-    "importe_le": str,  # when the source last changed the row here
-}
-# Columns of SERVICE_COLUMNS that later steps add (m007, m011): the first step
-# creates the others, so that an old database and a new one end up the same.
-ADDED_BY_M007 = {"justificatifs": str, "mobilisation_precisions": str}
-ADDED_BY_M011 = ("modes_orientation_beneficiaire", "modes_orientation_accompagnateur")
-FTS_COLUMNS = ["nom", "description", "structure_nom", "commune", "besoins_libelles"]
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+migrations = Migrations("directory")
 
 
 @migrations()
@@ -377,6 +323,52 @@ def m012_fermetures(db):
     )
     db["fermetures"].create_index(["service_id", "fin"])
     db["fermetures"].create_index(["fin"])  # what a search reads: not yet ended
+
+
+@migrations()
+def m013_orientations(db):
+    """Referrals (issue 14): a prescripteur (social worker) refers a person to a
+    service; the receiving structure answers. Personal data is minimal and
+    anonymised 90 days after the last change (`anonymise_le`)."""
+    db["users"].add_column("role", str)  # NULL or 'partenaire'; 'prescripteur'
+    db["users"].add_column("organisme", str)  # a prescripteur's employer, shown
+    db["orientations"].create(
+        {
+            "id": int,
+            "service_id": str,
+            "structure_id": str,  # the receiving structure (the service's)
+            "prescripteur_id": int,  # users.id
+            "prenom": str,  # the person's first name
+            "initiale": str,  # and the initial of the last name
+            "contact": str,  # phone or e-mail, only with consent
+            "consentement_le": str,  # when the person's consent was recorded
+            "motif": str,  # free text, 1 000 characters at most
+            "statut": str,  # envoyee | acceptee | refusee | prise-en-charge
+            "reponse": str,  # the structure's message (refusal…)
+            "courriel_service": str,  # where the signed link was sent
+            "cree_le": str,
+            "modifie_le": str,  # last change: the purge counts from it
+            "anonymise_le": str,
+        },
+        pk="id",
+        not_null={"service_id", "structure_id", "prescripteur_id", "statut"},
+    )
+    db["orientations"].create_index(["prescripteur_id", "modifie_le"])
+    db["orientations"].create_index(["structure_id", "statut"])
+    db["orientations"].create_index(["modifie_le"])
+    db["orientation_evenements"].create(
+        {
+            "id": int,
+            "orientation_id": int,
+            "statut": str,  # the status it moved to
+            "message": str,  # personal data: emptied by the purge
+            "par": str,  # prescripteur | partenaire | lien | admin
+            "user_id": int,  # NULL for an answer through the signed link
+            "le": str,
+        },
+        pk="id",
+    )
+    db["orientation_evenements"].create_index(["orientation_id"])
 
 
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
