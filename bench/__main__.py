@@ -1,16 +1,17 @@
 """`make bench`: run the benchmarks in order and print one table (SPEC §10).
 
     python -m bench [--rows 100000] [--seed 0] [--keep DIR]
-                    [--only import|datainclusion|search|map|scale]
+                    [--only import|datainclusion|search|map|coverage|scale]
                     [--scale-rows 1000000]
 
 In order: import (100 000 rows: the engine against a bare insert_all),
 datainclusion (issue 11's import), search (100 000 services under gunicorn
 against Datasette; the headline is the novel-query run of issue 12: 4 000
 distinct queries each sent once, throughput ratio and p95), map (/carte with
-10 000 services in Chromium), scale (issue 12 at 1 000 000 services: import,
-first request of a fresh worker, worker RSS, novel queries, /carte; several
-minutes). Each module's docstring says what it measures.
+10 000 services in Chromium), coverage (issue 15's access-gap analysis for
+the Cantal and for France, 100 000 services), scale (issue 12 at 1 000 000
+services: import, first request of a fresh worker, worker RSS, novel
+queries, /carte; several minutes). Each module's docstring says what it measures.
 
 To add a benchmark (e.g. the search API under gunicorn), write a module
 `bench/<name>.py` with `NAME`, `add_arguments(parser)` and
@@ -32,6 +33,7 @@ BENCHMARKS = [
     "bench.dibench",
     "bench.search",
     "bench.mapbench",
+    "bench.coveragebench",
     "bench.scale",
 ]
 

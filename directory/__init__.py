@@ -1,7 +1,8 @@
 """Annuaire des solidarités du Cantal: the Flask application factory.
 
-The core (catalogue/, geo/, imports/, search/, opendata/) never imports Flask;
-web/ and partners/ are the Flask layer; cli.py, db.py and schema.py sit here."""
+The core (catalogue/, geo/, imports/, search/, opendata/, sources/,
+orientations/) never imports Flask; web/ and partners/ are the Flask layer;
+cli.py, db.py and schema.py sit here."""
 
 import os
 
@@ -51,6 +52,16 @@ def create_app(test_config=None):
         SESSION_COOKIE_HTTPONLY=True,
         # Static files stream from disk; compressing them leaks their file handle.
         COMPRESS_STREAMS=False,
+        # E-mail of the orientations (issue 14): off while MAIL_SERVER is empty.
+        MAIL_SERVER=None,
+        MAIL_PORT=25,
+        MAIL_USE_TLS=False,
+        MAIL_USERNAME=None,
+        MAIL_PASSWORD=None,
+        MAIL_DEFAULT_SENDER="annuaire-solidarites@cantal.invalid",
+        MAIL_TIMEOUT=10,  # seconds
+        ORIENTATION_RETENTION_DAYS=90,  # after the last change, then anonymised
+        ORIENTATION_LINK_DAYS=14,  # lifetime of the signed link sent to a service
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -63,8 +74,17 @@ def create_app(test_config=None):
     app.json.sort_keys = False  # keep the field order of SPEC §5
 
     from . import cli, db
-    from .partners import admin, auth, space
-    from .web import api, basemap, converters, exports, public, security, static_files
+    from .partners import admin, auth, orientations, space
+    from .web import (
+        api,
+        basemap,
+        converters,
+        exports,
+        public,
+        retention,
+        security,
+        static_files,
+    )
 
     converters.init_app(app)  # before any route is added
     db.init_app(app)
@@ -75,6 +95,14 @@ def create_app(test_config=None):
     cli.init_app(app)
     api.init_app(app)
     basemap.init_app(app)
-    for blueprint in (exports.bp, public.bp, auth.bp, space.bp, admin.bp):
+    retention.init_app(app)  # anonymise old orientations: first request, then daily
+    for blueprint in (
+        exports.bp,
+        public.bp,
+        auth.bp,
+        space.bp,
+        admin.bp,
+        orientations.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -12,7 +12,9 @@ from flask.cli import with_appcontext
 from . import backup, schema
 from .catalogue import duplicates, seed
 from .catalogue.closures import ClosureError
+from .cli_coverage import couverture_command
 from .cli_datainclusion import import_datainclusion_command
+from .cli_orientations import purge_orientations_command
 from .db import get_db
 from .geo.geocoders import make_geocoder
 from .geo.places import CommuneError
@@ -212,8 +214,19 @@ def geocode_command(missing_only, dry_run):
     help="Identifiant de la structure gérée (répétable ; obligatoire sauf --admin).",
 )
 @click.option("--admin", is_flag=True, help="Compte de l'équipe du Département.")
-def create_partner_command(email, structures, admin):
-    """Crée un compte partenaire rattaché à une ou plusieurs structures.
+@click.option(
+    "--prescripteur",
+    is_flag=True,
+    help="Compte prescripteur : oriente des personnes, ne gère aucune structure.",
+)
+@click.option(
+    "--organisme",
+    help="Organisme du prescripteur (obligatoire avec --prescripteur), "
+    "par exemple « CCAS d'Aurillac ».",
+)
+def create_partner_command(email, structures, admin, prescripteur, organisme):
+    """Crée un compte partenaire rattaché à une ou plusieurs structures, ou un
+    compte prescripteur (--prescripteur --organisme « … »).
 
     Le mot de passe est demandé sans écho dans un terminal, ou lu sur la première
     ligne de l'entrée standard (scripts : printf '%s\\n' "$MDP" | flask …)."""
@@ -226,11 +239,22 @@ def create_partner_command(email, structures, admin):
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        create_user(get_db(), email, password, structures, admin=admin)
+        create_user(
+            get_db(),
+            email,
+            password,
+            structures,
+            admin=admin,
+            role="prescripteur" if prescripteur else None,
+            organisme=organisme,
+        )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    role = "administrateur" if admin else "partenaire"
-    attached = f" ({', '.join(structures)})" if structures else ""
+    if prescripteur:
+        role, attached = "prescripteur", f" ({' '.join(organisme.split())})"
+    else:
+        role = "administrateur" if admin else "partenaire"
+        attached = f" ({', '.join(structures)})" if structures else ""
     click.echo(f"Compte {role} créé pour {email.strip().lower()}{attached}.")
 
 
@@ -333,6 +357,8 @@ COMMANDS = [
     backup_command,
     restore_command,
     reindex_command,
+    couverture_command,
+    purge_orientations_command,
 ]
 
 

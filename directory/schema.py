@@ -371,6 +371,24 @@ def m013_orientations(db):
     db["orientation_evenements"].create_index(["orientation_id"])
 
 
+@migrations()
+def m014_recherches(db):
+    """What people search (issue 15), anonymous by design: counts per hour,
+    commune, needs and « found something or not »; never the text typed, an
+    address, an IP, a cookie or any identifier."""
+    db["recherches"].create(
+        {
+            "heure": str,  # AAAA-MM-JJTHH:00, Paris time, rounded down
+            "code_insee": str,  # the commune searched (or of the clicked point); ''
+            "besoins": str,  # the needs chosen, sorted, ', '-joined; ''
+            "resultats": int,  # 1: at least one service found; 0: none
+            "nombre": int,  # how many such searches in that hour
+        },
+        pk=("heure", "code_insee", "besoins", "resultats"),
+        not_null={"heure", "code_insee", "besoins", "resultats", "nombre"},
+    )
+
+
 PAGE_SIZE = 16384  # bigger pages: ~15 % faster large imports (rows of ~1 KB)
 
 

@@ -133,6 +133,17 @@ def auth(client, users):
 
 
 @pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 keeping what it receives (tests/mail_server.py):
+    `.host`, `.port`, `.messages` (EmailMessage + `.rcpt_tos`), `configure(app)`."""
+    from mail_server import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def prepare(db, gazetteer, besoins):
     """prepare(bytes, **options) → ImportReport against the `db` fixture."""
 

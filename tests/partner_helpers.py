@@ -22,7 +22,16 @@ MINE, OTHER = "anef-cantal", "udaf-cantal"
 TOKEN = re.compile(r'name="jeton"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="jeton"')
 
 
-def add_user(db_path, email, structures=(), *, admin=False, active=True):
+def add_user(
+    db_path,
+    email,
+    structures=(),
+    *,
+    admin=False,
+    active=True,
+    role=None,
+    organisme=None,
+):
     """Insert an account directly in the database; returns its id."""
     db = connect(db_path)
     try:
@@ -38,6 +47,8 @@ def add_user(db_path, email, structures=(), *, admin=False, active=True):
                         "is_admin": int(admin),
                         "actif": int(active),
                         "cree_le": "2026-01-01T00:00:00+00:00",
+                        "role": role,
+                        "organisme": organisme,
                     }
                 )
                 .last_pk
@@ -48,6 +59,11 @@ def add_user(db_path, email, structures=(), *, admin=False, active=True):
     finally:
         db.close()
     return user_id
+
+
+def add_prescripteur(db_path, email, organisme="CCAS d'Aurillac", **kwargs):
+    """A prescripteur's account (role 'prescripteur', no structure); its id."""
+    return add_user(db_path, email, role="prescripteur", organisme=organisme, **kwargs)
 
 
 class AuthActions:

@@ -9,7 +9,16 @@ import pytest
 from conftest import ROOT
 
 PACKAGE = ROOT / "directory"
-CORE = ("catalogue", "geo", "imports", "search", "opendata", "sources")
+CORE = (
+    "catalogue",
+    "geo",
+    "imports",
+    "search",
+    "opendata",
+    "sources",
+    "orientations",
+    "coverage",
+)
 WEB = ("web", "partners")
 FLASK_LAYER = ("flask", "flask_wtf", "flask_compress", "werkzeug", "wtforms")
 MAX_LINES = 400
@@ -21,6 +30,8 @@ ALLOWED = {
     "imports": {"catalogue", "geo", "schema", "search"},
     "opendata": {"catalogue", "imports", "schema"},
     "sources": {"catalogue", "geo", "imports", "schema"},
+    "orientations": {"catalogue", "schema"},
+    "coverage": {"catalogue", "schema"},
     "web": {*CORE, "db", "schema"},
     "partners": {*CORE, "web", "db", "schema"},
 }

@@ -1,7 +1,10 @@
-"""Accounts and the structures they own: partners and admins. No Flask imports.
+"""Accounts and the structures they own: partners, admins, prescripteurs. No
+Flask imports.
 
 A partner may act on the services of its `user_structures` whose structure is
-active; an admin acts on everything. Passwords are werkzeug hashes.
+active; an admin acts on everything. A prescripteur (users.role, issue 14) sends
+orientations and owns no structure, whatever user_structures says. Passwords
+are werkzeug hashes.
 """
 
 import re
@@ -18,7 +21,12 @@ _DUMMY_HASH = generate_password_hash("mot de passe factice")
 
 
 class AccountError(ValueError):
-    """A refused account operation; the message is French."""
+    """A refused account operation; the message is French, `field` names the
+    form field it concerns (the e-mail when unsure)."""
+
+    def __init__(self, message, field="email"):
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email):
@@ -41,20 +49,38 @@ def check_password(user, password):
     return check_password_hash(user["password_hash"], password or "")
 
 
+PRESCRIPTEUR = "prescripteur"
+PARTENAIRE = "partenaire"
+ROLES = (PARTENAIRE, PRESCRIPTEUR)
+MAX_ORGANISME_LENGTH = 150
+
+
+def is_prescripteur(user):
+    """True for a prescripteur's account (it sends orientations, edits nothing)."""
+    return user is not None and user.get("role") == PRESCRIPTEUR
+
+
 def owned_structures(db, user_id):
-    """The active structures an account is attached to: [{id, nom}] by name."""
+    """The active structures an account is attached to: [{id, nom}] by name
+    (none for a prescripteur)."""
     return list(
         db.query(
             "select s.id, s.nom from user_structures us"
             " join structures s on s.id = us.structure_id"
-            " where us.user_id = ? and s.actif = 1 order by s.nom, s.id",
-            [user_id],
+            " join users u on u.id = us.user_id"
+            " where us.user_id = ? and s.actif = 1"
+            " and coalesce(u.role, '') != ?"
+            " order by s.nom, s.id",
+            [user_id, PRESCRIPTEUR],
         )
     )
 
 
 def allowed_structures(db, user):
-    """Structure ids a user may import into: None (all) for an admin."""
+    """Structure ids a user may import into: None (all) for an admin, none
+    for a prescripteur."""
+    if is_prescripteur(user):
+        return set()
     if user["is_admin"]:
         return None
     return {s["id"] for s in owned_structures(db, user["id"])}
@@ -73,18 +99,58 @@ def check_password_rules(password):
         )
 
 
-def create_user(db, email, password, structures=(), *, admin=False):
-    """Create an account attached to existing structures; returns its id."""
+def check_role(role, organisme, structures, admin):
+    """A prescripteur names its organisme and has no structure nor admin right;
+    returns (role, organisme) as stored (partners and admins: no organisme)."""
+    role = role or PARTENAIRE
+    if role not in ROLES:
+        raise AccountError(f"Type de compte inconnu : « {role} ».", "type_compte")
+    if role == PARTENAIRE:
+        if not structures and not admin:
+            raise AccountError(
+                "Un compte partenaire gère au moins une structure.", "structures"
+            )
+        return (None if admin else PARTENAIRE), None
+    organisme = " ".join((organisme or "").split())
+    if not organisme:
+        raise AccountError(
+            "Indiquez l'organisme du prescripteur (par exemple « CCAS d'Aurillac »).",
+            "organisme",
+        )
+    if len(organisme) > MAX_ORGANISME_LENGTH:
+        raise AccountError(
+            f"L'organisme compte {MAX_ORGANISME_LENGTH} caractères au plus.",
+            "organisme",
+        )
+    if admin:
+        raise AccountError(
+            "Un compte prescripteur ne peut pas être administrateur.", "admin"
+        )
+    if structures:
+        raise AccountError(
+            "Un compte prescripteur ne gère pas de structure : laissez le champ "
+            "des structures vide.",
+            "structures",
+        )
+    return PRESCRIPTEUR, organisme
+
+
+def create_user(
+    db, email, password, structures=(), *, admin=False, role=None, organisme=None
+):
+    """Create an account (partner attached to existing structures, admin, or
+    prescripteur of an organisme); returns its id."""
     email = normalize_email(email)
     if not EMAIL.fullmatch(email):
         raise AccountError(f"Adresse e-mail invalide : « {email} ».")
     check_password_rules(password)
     structures = list(dict.fromkeys(s.strip() for s in structures if s.strip()))
-    if not structures and not admin:
-        raise AccountError("Un compte partenaire gère au moins une structure.")
+    role, organisme = check_role(role, organisme, structures, admin)
     missing = [s for s in structures if not db["structures"].count_where("id = ?", [s])]
     if missing:
-        raise AccountError("Structure inconnue : " + ", ".join(missing) + ".")
+        raise AccountError(
+            "Structure inconnue : " + ", ".join(missing) + ".", "structures"
+        )
     if find_user(db, email):
         raise AccountError(f"Un compte existe déjà pour {email}.")
     with db.atomic():
@@ -97,6 +163,8 @@ def create_user(db, email, password, structures=(), *, admin=False):
                     "is_admin": int(admin),
                     "actif": 1,
                     "cree_le": now(),
+                    "role": role,
+                    "organisme": organisme,
                 }
             )
             .last_pk
@@ -113,6 +181,8 @@ def set_user_active(db, user_id, active):
 
 def attach(db, user_id, structure_id):
     """Attach a structure to an account (no-op when already attached)."""
+    if is_prescripteur(get_user(db, user_id)):
+        raise AccountError("Un compte prescripteur ne gère pas de structure.")
     if not db["structures"].count_where("id = ?", [structure_id]):
         raise AccountError(f"Structure inconnue : {structure_id}.")
     db["user_structures"].insert(

@@ -15,7 +15,7 @@ from flask import (
 
 from ..db import get_db
 from ..web.context import clock
-from . import accounts, closures, conflicts, duplicates, proposals
+from . import accounts, closures, conflicts, coverage, duplicates, proposals
 from .auth import admin_required, csrf_guard
 from .forms import AttachForm, ButtonForm, PartnerForm, StructureForm
 from .space import stale_cutoff
@@ -26,6 +26,7 @@ conflicts.register(bp)  # « Conflits »: /admin/conflits
 proposals.register(bp)  # « Propositions »: /admin/propositions
 duplicates.register(bp)  # « Doublons »: /admin/doublons
 closures.register_admin(bp)  # « Fermetures »: /admin/fermetures
+coverage.register(bp)  # « Où l'aide manque »: /admin/couverture
 
 LIST_LIMIT = 500
 REPORT_STATUSES = {"nouveau": "Nouveaux", "traite": "Traités", "tous": "Tous"}
@@ -83,9 +84,11 @@ def partners():
                 form.mot_de_passe.data,
                 (form.structures.data or "").split(","),
                 admin=form.admin.data,
+                role=form.type_compte.data,
+                organisme=form.organisme.data,
             )
         except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+            getattr(form, exc.field, form.email).errors.append(str(exc))
             status = 400
         else:
             flash(f"Compte créé pour {accounts.normalize_email(form.email.data)}.")
@@ -94,7 +97,8 @@ def partners():
         status = 400
     users = list(
         db.query(
-            "select u.id, u.email, u.is_admin, u.actif, u.cree_le,"
+            "select u.id, u.email, u.is_admin, u.actif, u.cree_le, u.role,"
+            " u.organisme,"
             " json_group_array(json_object('id', s.id, 'nom', s.nom, 'actif', s.actif))"
             " filter (where s.id is not null) as structures"
             " from users u left join user_structures us on us.user_id = u.id"

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.routing import BuildError
 from wtforms.validators import ValidationError
 
 from ..db import get_db
@@ -102,11 +103,42 @@ def admin_required(view):
     def wrapped_view(**kwargs):
         if g.user is None:
             return redirect(url_for("auth.login", suivant=here()))
-        if not g.user["is_admin"]:
+        if not g.user["is_admin"] or accounts.is_prescripteur(g.user):
             abort(403)
         return view(**kwargs)
 
     return wrapped_view
+
+
+def prescripteur_required(view):
+    """Login required, and 403 for accounts that are not prescripteurs."""
+
+    @functools.wraps(view)
+    def wrapped_view(**kwargs):
+        if g.user is None:
+            return redirect(url_for("auth.login", suivant=here()))
+        if not accounts.is_prescripteur(g.user):
+            abort(403)
+        return view(**kwargs)
+
+    return wrapped_view
+
+
+def refuse_prescripteurs():
+    """before_request of the partner space: a prescripteur is not a partner (403);
+    anonymous visitors go on to login_required's redirect."""
+    if accounts.is_prescripteur(g.get("user")):
+        abort(403)
+
+
+def landing(user):
+    """Where an account lands after login: admin, prescripteur or partner home."""
+    if accounts.is_prescripteur(user):
+        try:
+            return url_for("orientations.sent")
+        except BuildError:  # before the orientations blueprint exists
+            return url_for("public.index")
+    return url_for("admin.index" if user["is_admin"] else "partners.index")
 
 
 def safe_next(target):
@@ -155,11 +187,7 @@ def login():
             session.clear()
             session["user_id"] = user["id"]
             target = safe_next(request.args.get("suivant"))
-            if target is None:
-                target = url_for(
-                    "admin.index" if user["is_admin"] else "partners.index"
-                )
-            return redirect(target)
+            return redirect(target or landing(user))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status

@@ -17,6 +17,10 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 UPLOAD_EXTENSIONS = ["csv", "xlsx", "txt", "tsv"]
+ACCOUNT_TYPES = [
+    ("partenaire", "Partenaire (structure qui reçoit le public)"),
+    ("prescripteur", "Prescripteur (oriente des personnes vers les services)"),
+]
 
 
 class LoginForm(FlaskForm):
@@ -54,6 +58,14 @@ class TokenForm(FlaskForm):
     jeton = HiddenField(validators=[InputRequired(), Length(max=100)])
 
 
+class OpenRadio(RadioField):
+    """Radio buttons whose value is checked later (RowValidator,
+    accounts.create_user), with a French message."""
+
+    def pre_validate(self, form):
+        pass
+
+
 class PartnerForm(FlaskForm):
     email = EmailField(
         "Adresse e-mail",
@@ -63,11 +75,21 @@ class PartnerForm(FlaskForm):
         "Mot de passe (au moins 10 caractères)",
         validators=[InputRequired("Saisissez un mot de passe."), Length(max=200)],
     )
+    # Value checked by accounts.create_user (French message on the field).
+    type_compte = OpenRadio("Type de compte", choices=[], default="partenaire")
+    organisme = StringField(
+        "Organisme (pour un prescripteur)",
+        validators=[Length(max=150, message="150 caractères au plus.")],
+    )
     structures = StringField(
         "Structures gérées (identifiants séparés par des virgules)",
         validators=[Length(max=2000)],
     )
     admin = BooleanField("Compte de l'équipe du Département (administrateur)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type_compte.choices = list(ACCOUNT_TYPES)  # set late: no warning
 
 
 class AttachForm(FlaskForm):
@@ -91,13 +113,6 @@ class Checkboxes(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        pass
-
-
-class OpenRadio(RadioField):
-    """Radio buttons whose value the RowValidator checks."""
 
     def pre_validate(self, form):
         pass

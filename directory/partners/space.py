@@ -24,11 +24,12 @@ from ..opendata.partner_template import template_csv, template_xlsx
 from ..web.context import clock
 from ..web.fiche import date_fr, is_stale, months_before
 from . import accounts, closures, edit, uploads
-from .auth import csrf_guard, login_required
+from .auth import csrf_guard, login_required, refuse_prescripteurs
 from .forms import ButtonForm
 
 bp = Blueprint("partners", __name__, url_prefix="/partenaires")
 bp.before_request(csrf_guard)
+bp.before_request(refuse_prescripteurs)  # every partner page, added ones too
 uploads.register(bp)
 edit.register(bp)
 closures.register(bp)  # « Fermetures et horaires exceptionnels »

@@ -17,6 +17,7 @@ from ..search import hours
 from ..search.closures import today_of
 from ..search.facets import needs_with_counts
 from ..search.query import ParamError, parse_integer, parse_params, search
+from . import searchstats
 from .context import clock, get_besoins, get_gazetteer, reading_db
 from .present import SUMMARY_READS, detail, summaries
 
@@ -91,6 +92,7 @@ def services():
     check_documented(request.args)
     db = reading_db()
     result = run_search(request.args, columns=", ".join(SUMMARY_READS), db=db)
+    searchstats.note(result.query, result.total, clock())
 
     def payload():
         place = result.query.place

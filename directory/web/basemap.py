@@ -122,16 +122,26 @@ def territory_layers(path, territory):
     }
 
 
-def load(config):
-    """The Basemap of this configuration, built once per file version; None
-    when DATA_DIR has no boundary file."""
+def file_key(config):
+    """(path, cache key) of the commune boundaries for this configuration (the
+    key changes with the file and the territory); None without the file."""
     path = os.path.join(config.get("DATA_DIR") or "", FILENAME)
     try:
         stat = os.stat(path)
     except OSError:
         return None
     territory = str(config.get("TERRITOIRE") or "")
-    key = (path, stat.st_mtime_ns, stat.st_size, territory)
+    return path, (path, stat.st_mtime_ns, stat.st_size, territory)
+
+
+def load(config):
+    """The Basemap of this configuration, built once per file version; None
+    when DATA_DIR has no boundary file."""
+    found = file_key(config)
+    if found is None:
+        return None
+    path, key = found
+    territory = key[3]
     entry = _cache.get(key)
     if entry is None:
         layers = territory_layers(path, territory)

@@ -25,7 +25,7 @@ from ..search.facets import needs_with_counts
 from ..search.query import PARAMETERS, ParamError, parse_params
 from ..search.query import search as run_query
 from . import clusters as map_clusters
-from . import fiche, propose, reports, selection
+from . import coverage, fiche, privacy, propose, reports, searchstats, selection
 from .context import clock, get_besoins, get_gazetteer
 from .forms import ReportForm
 from .maps import VENDOR_CSS, VENDOR_JS, build_map, checked_colours, map_needs
@@ -37,6 +37,8 @@ bp = Blueprint("public", __name__)
 bp.add_app_template_filter(de, "de")  # {{ nom|de }} → « d'Aurillac »
 propose.register(bp)  # « Proposer un service »: /proposer
 selection.register(bp)  # « Ma sélection »: /selection
+privacy.register(bp)  # « Données personnelles »: /donnees-personnelles
+coverage.register(bp)  # « Où l'aide manque »: /couverture, its CSV and matrix
 
 LIST_ON_MAP = 20  # text alternative under the full-screen map, per page
 RAYONS = (5, 10, 20, 30, 50, 100)
@@ -229,9 +231,11 @@ def search():
         return render_template(
             "public/search.html", error=exc, choices=choices, **context
         ), 400
+    now = clock()
     result = run_query(
-        db, query, besoin_slugs=list(besoins.labels), now=clock(), facets=True
+        db, query, besoin_slugs=list(besoins.labels), now=now, facets=True
     )
+    searchstats.note(query, result.total, now)
     rows = result.services
     return render_template(
         "public/search.html",

@@ -25,6 +25,10 @@ PAGES = {
         200,
     ),
     "donnees": ("/donnees", 200),
+    "donnees-personnelles": ("/donnees-personnelles", 200),
+    "couverture": ("/couverture", 200),
+    "couverture-besoin-inconnu": ("/couverture?besoin=inconnu&tri=population", 400),
+    "couverture-matrice": ("/couverture/matrice", 200),
     "proposer": ("/proposer?besoin=energie&commune=Murat", 200),
     "selection": (
         "/selection?ids={fiche},france-services-murat--accueil,service-disparu"

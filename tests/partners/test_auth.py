@@ -19,7 +19,9 @@ from partner_helpers import (
 from directory import create_app
 from directory.search.hours import PARIS
 
-MY_BLUEPRINTS = ("auth", "partners", "admin")
+MY_BLUEPRINTS = ("auth", "partners", "admin", "orientations")
+# Opened by the signed link of an e-mail, without an account (issue 14).
+NO_LOGIN = ("orientations.link", "orientations.link_answer")
 
 
 def test_login_page_has_labelled_fields(client):
@@ -110,6 +112,8 @@ def route_urls(app, users, import_ids):
         "conflict_id": 1,
         "proposal_id": 1,
         "closure_id": 1,
+        "orientation_id": 1,
+        "token": "lien-invalide",
     }
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in MY_BLUEPRINTS:
@@ -160,6 +164,9 @@ def test_anonymous_visitors_are_sent_to_login(app, client, users, import_ids):
     for endpoint, method, url in route_urls(app, users, import_ids):
         if endpoint in ("auth.login", "auth.logout"):
             continue
+        if endpoint in NO_LOGIN:  # no login page: an invalid link is a 404
+            assert client.open(url, method=method).status_code == 404, (method, url)
+            continue
         response = client.open(url, method=method)
         assert response.status_code == 302, (method, url)
         assert response.location.startswith("/partenaires/connexion"), (method, url)
@@ -173,7 +180,7 @@ def test_partner_gets_403_on_every_admin_route(app, client, auth, users, import_
         before = db["users"].count, db["structures"].count
     checked = 0
     for endpoint, method, url in route_urls(app, users, import_ids):
-        if not endpoint.startswith("admin."):
+        if not endpoint.startswith("admin.") and endpoint != "orientations.admin":
             continue
         assert client.open(url, method=method).status_code == 403, (method, url)
         checked += 1
