@@ -18,7 +18,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.009  # geopy.distance.EARTH_RADIUS (great_circle)
 EVERYWHERE = "france"
@@ -209,6 +208,10 @@ def _groups(services):
 
 def analyse(communes, services, needs, settings=None, labels=None):
     """The Coverage of `communes` by `services` for `needs` (slugs)."""
+    # Imported here: scipy weighs ~25 MB in every process that loads the app
+    # (web workers, `flask import-csv`), and only this analysis needs it.
+    from scipy.spatial import cKDTree
+
     settings = settings or Settings()
     communes, services, needs = list(communes), list(services), list(needs)
     n = len(communes)
