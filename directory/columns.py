@@ -60,7 +60,18 @@ PROVENANCE_COLUMNS = {
 }
 # Columns of SERVICE_COLUMNS that later steps add (m007, m011): the first step
 # creates the others, so that an old database and a new one end up the same.
-ADDED_BY_M007 = {"justificatifs": str, "mobilisation_precisions": str}
+ADDED_BY_M007 = ("justificatifs", "mobilisation_precisions")
+# What m007 added, as it was merged (the sets above have moved on since).
+M007_COLUMNS = (
+    ("lien_source", str),
+    ("id_source", str),
+    ("score_qualite", float),
+    ("siret", str),
+    ("justificatifs", str),
+    ("mobilisation_precisions", str),
+    ("origine", str),
+    ("importe_le", str),
+)
 ADDED_BY_M011 = ("modes_orientation_beneficiaire", "modes_orientation_accompagnateur")
 FTS_COLUMNS = ["nom", "description", "structure_nom", "commune", "besoins_libelles"]
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"

@@ -8,6 +8,7 @@ from .columns import (  # noqa: F401 - the column sets are read from here
     DERIVED_COLUMNS,
     FTS_COLUMNS,
     FTS_TOKENIZE,
+    M007_COLUMNS,
     PROVENANCE_COLUMNS,
     SERVICE_COLUMNS,
 )
@@ -207,8 +208,7 @@ def m007_sources(db):
     """Sources meet: provenance of imported rows, duplicate clusters, conflicts
     between a source and a partner's correction, « not duplicates » remembered,
     the public's service proposals, and the kind of each import."""
-    provenance = list(PROVENANCE_COLUMNS.items())  # in the order they came
-    for name, kind in [*provenance[:4], *ADDED_BY_M007.items(), *provenance[4:]]:
+    for name, kind in M007_COLUMNS:
         db["services"].add_column(name, kind)
     # The id of the service shown in place of this one (same place, another
     # source); NULL for a service shown in search, map and exports.

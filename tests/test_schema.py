@@ -1,7 +1,9 @@
 """Schema migrations that change behaviour, not just shape."""
 
+import sqlite_utils
 from conftest import copy_db
 
+from directory import schema
 from directory.db import connect
 
 
@@ -20,3 +22,18 @@ def test_no_full_text_copy_in_sqlite(seeded_db_path, tmp_path):
         [service_id],
     )
     assert db.conn.total_changes - before == 1
+
+
+def test_the_steps_create_every_column_of_the_sets_once():
+    """m001 leaves out what m007 and m011 add: a new database ends with every
+    column of the sets exactly once (a column in two steps fails to migrate)."""
+    db = sqlite_utils.Database(memory=True)
+    schema.apply(db)
+    names = [c.name for c in db["services"].columns]
+    assert len(names) == len(set(names))
+    assert set(names) == {
+        *schema.SERVICE_COLUMNS,
+        *schema.DERIVED_COLUMNS,
+        *schema.PROVENANCE_COLUMNS,
+        "doublon_de",
+    }

@@ -212,21 +212,31 @@ def active_rows(db, day):
     `day`, current or future: one query on a small table (index on `fin`)."""
     cursor = db.conn.execute(ACTIVE, [day.isoformat()])
     names = [d[0] for d in cursor.description]
-    out = []
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        out.append((row.pop("_rowid"), Closure.from_row(row)))
-    return out
+    rows = (dict(zip(names, values, strict=True)) for values in cursor)
+    return [(row["_rowid"], Closure.from_row(row)) for row in rows]
+
+
+def of_services(db, service_ids, day):
+    """{service id: its periods not withdrawn nor ended on `day`, by start}
+    of these services (one query; a service without any is absent)."""
+    ids = list(service_ids)
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    rows = db.query(
+        f"select * from fermetures where service_id in ({marks}) and fin >= ?"
+        " and annule_le is null order by debut, id",
+        [*ids, day.isoformat()],
+    )
+    found = {}
+    for row in rows:
+        found.setdefault(row["service_id"], []).append(Closure.from_row(row))
+    return found
 
 
 def of_service(db, service_id, day):
     """The service's periods not withdrawn nor ended on `day`, by start."""
-    rows = db.query(
-        "select * from fermetures where service_id = ? and fin >= ?"
-        " and annule_le is null order by debut, id",
-        [service_id, day.isoformat()],
-    )
-    return [Closure.from_row(row) for row in rows]
+    return of_services(db, [service_id], day).get(service_id, [])
 
 
 def get(db, closure_id):

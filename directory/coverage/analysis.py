@@ -16,6 +16,7 @@ group, so a national territory (34 900 communes, 100 000 services) takes seconds
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -100,8 +101,9 @@ class Coverage:
     nearest: np.ndarray  # index into `services`, -1: none
     labels: dict = field(default_factory=dict)  # need slug → French label
 
-    @property
+    @cached_property
     def population(self):
+        """Inhabitants per commune (read by every share and summary)."""
         return np.array([c.population or 0 for c in self.communes], dtype=float)
 
     def minutes(self):

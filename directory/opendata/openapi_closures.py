@@ -1,6 +1,8 @@
 """The API's `fermeture` object and the fiche's schema (issue 13), for the
 OpenAPI document of module `openapi`. No Flask imports."""
 
+from ..catalogue.closures import GENRES
+
 FERMETURE = {
     "type": ["object", "null"],
     "description": "La fermeture temporaire, les horaires exceptionnels ou la "
@@ -8,7 +10,7 @@ FERMETURE = {
     "null sans rien de tel. Elle se termine d'elle-même après « fin ».",
     "required": ["genre", "debut", "fin", "en_cours", "motif", "horaires", "libelle"],
     "properties": {
-        "genre": {"type": "string", "enum": ["fermeture", "horaires", "complet"]},
+        "genre": {"type": "string", "enum": list(GENRES)},
         "debut": {"type": "string", "format": "date"},
         "fin": {"type": "string", "format": "date", "description": "Incluse."},
         "en_cours": {"type": "boolean"},

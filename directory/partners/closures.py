@@ -7,7 +7,7 @@ withdrawal is an entry of the imports log (catalogue.closures): listed in
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import StringField
 
 from ..catalogue import closure_writes, closures
 from ..catalogue.closures import Closure, ClosureError
@@ -18,7 +18,7 @@ from ..search.engine import after_commit
 from ..web.context import clock
 from .auth import admin_required, login_required
 from .edit import editable_service
-from .forms import ButtonForm
+from .forms import ButtonForm, OpenRadio
 
 GENRE_CHOICES = [
     ("fermeture", "Fermeture temporaire : le service est fermé"),
@@ -27,17 +27,11 @@ GENRE_CHOICES = [
 ]
 
 
-class FreeRadio(RadioField):
-    """Radio buttons whose value catalogue.closures.check refuses in French."""
-
-    def pre_validate(self, form):
-        pass
-
-
 class ClosureForm(FlaskForm):
     """One declaration; its values are checked by catalogue/search.closures."""
 
-    genre = FreeRadio("Type de période", choices=[], default="fermeture")
+    # Value checked by catalogue.closures.check (French message on the field).
+    genre = OpenRadio("Type de période", choices=[], default="fermeture")
     debut = StringField("Premier jour", render_kw={"type": "date"})
     fin = StringField("Dernier jour (inclus)", render_kw={"type": "date"})
     motif = StringField(

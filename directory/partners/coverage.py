@@ -87,12 +87,8 @@ def months(db):
             if row["recherches"]
             else "—",
         }
-        for row in db_rows(searchlog.by_month(db))
+        for row in searchlog.by_month(db)
     ]
-
-
-def db_rows(rows):
-    return [dict(row) for row in rows]
 
 
 @admin_required

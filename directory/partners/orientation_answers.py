@@ -97,6 +97,34 @@ def answer_page(db, orientation, *, template, status=200, form=None, **context):
     ), status
 
 
+def received_page(db, orientation, **context):
+    """The answer page of the partner space (answers posted to its routes)."""
+    return answer_page(
+        db,
+        orientation,
+        template="partenaires/orientation.html",
+        action_url=lambda word: url_for(
+            "orientations.received_answer",
+            orientation_id=orientation["id"],
+            action=word,
+        ),
+        **context,
+    )
+
+
+def link_page(db, orientation, token, **context):
+    """The answer page of a signed link (answers posted to the same token)."""
+    return answer_page(
+        db,
+        orientation,
+        template="orientations/lien.html",
+        action_url=lambda word: url_for(
+            "orientations.link_answer", token=token, action=word
+        ),
+        **context,
+    )
+
+
 def answer(db, orientation, action, *, par, user_id):
     """Apply one answer → (updated row, None, form) or (None, the refusal, form)."""
     form = AnswerForm()
@@ -137,15 +165,7 @@ def received():
 def received_detail(orientation_id):
     """One orientation addressed to the partner's structures."""
     db = get_db()
-    orientation = received_orientation(db, orientation_id)
-    return answer_page(
-        db,
-        orientation,
-        template="partenaires/orientation.html",
-        action_url=lambda word: url_for(
-            "orientations.received_answer", orientation_id=orientation_id, action=word
-        ),
-    )
+    return received_page(db, received_orientation(db, orientation_id))
 
 
 def make_answer_view(notify):
@@ -158,18 +178,7 @@ def make_answer_view(notify):
             db, orientation, action, par="partenaire", user_id=g.user["id"]
         )
         if error is not None and form.message.errors:
-            return answer_page(
-                db,
-                orientation,
-                template="partenaires/orientation.html",
-                status=400,
-                form=form,
-                action_url=lambda word: url_for(
-                    "orientations.received_answer",
-                    orientation_id=orientation_id,
-                    action=word,
-                ),
-            )
+            return received_page(db, orientation, status=400, form=form)
         flash(str(error) if error else notified(DONE[row["statut"]], notify(row)))
         return redirect(
             url_for("orientations.received_detail", orientation_id=orientation_id),
@@ -207,14 +216,7 @@ def link(token):
     orientation, refusal = _opened(token)
     if refusal:
         return refusal
-    return answer_page(
-        get_db(),
-        orientation,
-        template="orientations/lien.html",
-        action_url=lambda word: url_for(
-            "orientations.link_answer", token=token, action=word
-        ),
-    )
+    return link_page(get_db(), orientation, token)
 
 
 def make_link_answer_view(notify):
@@ -226,16 +228,7 @@ def make_link_answer_view(notify):
         db = get_db()
         row, error, form = answer(db, orientation, action, par="lien", user_id=None)
         if error is not None and form.message.errors:
-            return answer_page(
-                db,
-                orientation,
-                template="orientations/lien.html",
-                status=400,
-                form=form,
-                action_url=lambda word: url_for(
-                    "orientations.link_answer", token=token, action=word
-                ),
-            )
+            return link_page(db, orientation, token, status=400, form=form)
         flash(str(error) if error else notified(DONE[row["statut"]], notify(row)))
         return redirect(url_for("orientations.link", token=token), 303)
 

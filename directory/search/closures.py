@@ -173,10 +173,11 @@ class Layer:
         return self._rows
 
     def by_service(self):
-        found = {}
-        for _, closure in self.rows():
-            found.setdefault(closure.service_id, []).append(closure)
-        return found
+        if self._by_service is None:
+            self._by_service = {}
+            for _, closure in self.rows():
+                self._by_service.setdefault(closure.service_id, []).append(closure)
+        return self._by_service
 
     def overrides(self):
         """{services' rowid: open now?} where a period replaces the hours today."""
@@ -190,9 +191,7 @@ class Layer:
     def annotate(self, row):
         """Set a result row's `ouvert_maintenant`, `fermeture` (the period
         shown) and `fermetures` (every current or upcoming one, as dicts)."""
-        if self._by_service is None:
-            self._by_service = self.by_service()
-        mine = self._by_service.get(row.get("id"), ())
+        mine = self.by_service().get(row.get("id"), ())
         row["ouvert_maintenant"] = open_now(row.get("horaires"), mine, self.now)
         row["fermeture"] = public(shown(mine, self.today), self.today)
         row["fermetures"] = [public(c, self.today) for c in mine]

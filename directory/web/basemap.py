@@ -134,26 +134,46 @@ def file_key(config):
     return path, (path, stat.st_mtime_ns, stat.st_size, territory)
 
 
-def load(config):
-    """The Basemap of this configuration, built once per file version; None
-    when DATA_DIR has no boundary file."""
+def geojson(value):
+    """A Basemap of a GeoJSON value: compact UTF-8, gzipped, hashed."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return Basemap(
+        data=data,
+        gz=gzip.compress(data, compresslevel=9, mtime=0),
+        version=hashlib.sha256(data).hexdigest()[:12],
+    )
+
+
+def once_per_file(config, cache, build):
+    """`build(path, territory)` of this configuration's commune file, kept in
+    `cache` per file version and territory; None without the file."""
     found = file_key(config)
     if found is None:
         return None
     path, key = found
-    territory = key[3]
-    entry = _cache.get(key)
+    entry = cache.get(key)
     if entry is None:
-        layers = territory_layers(path, territory)
-        data = json.dumps(layers, ensure_ascii=False, separators=(",", ":")).encode()
-        entry = Basemap(
-            data=data,
-            gz=gzip.compress(data, compresslevel=9, mtime=0),
-            version=hashlib.sha256(data).hexdigest()[:12],
-        )
+        entry = build(path, key[3])
         with _lock:
-            _cache[key] = entry
+            cache[key] = entry
     return entry
+
+
+def load(config):
+    """The Basemap of this configuration, built once per file version; None
+    when DATA_DIR has no boundary file."""
+    return once_per_file(
+        config,
+        _cache,
+        lambda path, territory: geojson(territory_layers(path, territory)),
+    )
+
+
+def serve(entry):
+    """A Basemap as GeoJSON, gzipped when the client accepts it; 404 for None."""
+    if entry is None:
+        abort(404)
+    return answer(entry.data, entry.gz, "application/geo+json", entry.version)
 
 
 def basemap_url(config):
@@ -166,10 +186,7 @@ def basemap_url(config):
 
 def send():
     """The base layer as GeoJSON, gzipped when the client accepts it."""
-    entry = load(current_app.config)
-    if entry is None:
-        abort(404)
-    return answer(entry.data, entry.gz, "application/geo+json", entry.version)
+    return serve(load(current_app.config))
 
 
 def init_app(app):

@@ -11,7 +11,7 @@ from flask import Response, current_app, render_template, request, url_for
 from ..db import get_db
 from . import coverage_map
 from . import coverage_present as present
-from .maps import checked_colours, map_needs
+from .maps import DEFAULT_COLOUR, map_needs
 from .security import csp_nonce
 
 # Beyond this many communes (a national territory) the pages show the first
@@ -21,12 +21,12 @@ TABLE_LIMIT = 1000
 
 def need_choices(coverage, db):
     """The needs of the analysis in order: dicts with slug, libelle, couleur."""
-    colours = {b["slug"]: b for b in checked_colours(map_needs(db))}
+    colours = {b["slug"]: b["couleur"] for b in map_needs(db)}
     return [
         {
             "slug": slug,
             "libelle": coverage.labels.get(slug, slug),
-            "couleur": colours[slug]["couleur"] if slug in colours else "#374151",
+            "couleur": colours.get(slug, DEFAULT_COLOUR),
         }
         for slug in coverage.needs
     ]

@@ -10,28 +10,23 @@ TERRITOIRE), gzipped once and served at a versioned URL, so switching needs
 fetches them from the browser's cache.
 """
 
-import gzip
-import hashlib
 import json
-import threading
 from dataclasses import dataclass
 
 import folium
 from branca.element import MacroElement
-from flask import abort, current_app, url_for
+from flask import current_app, url_for
 from folium.template import Template
 from markupsafe import Markup
 
 from ..coverage.analysis import zone_key
 from ..coverage.load import territory_codes
-from .basemap import basemap_url, file_key
+from .basemap import Basemap, basemap_url, geojson, once_per_file, serve
 from .maps import safe_json
-from .static_files import answer
 
 VENDOR_CSS = ("vendor/leaflet/leaflet.css", "css/carte.css")
 VENDOR_JS = ("vendor/leaflet/leaflet.js", "js/couverture.js")
 _cache = {}
-_lock = threading.Lock()
 
 
 class CoverageLayer(MacroElement):
@@ -57,9 +52,7 @@ class CoverageLayer(MacroElement):
 
 @dataclass(frozen=True)
 class Polygons:
-    data: bytes
-    gz: bytes
-    version: str
+    geojson: Basemap  # the FeatureCollection, gzipped and versioned
     codes: frozenset  # INSEE codes of the communes drawn
 
 
@@ -85,28 +78,18 @@ def territory_polygons(path, territory):
     return {"type": "FeatureCollection", "features": features}
 
 
+def _build(path, territory):
+    collection = territory_polygons(path, territory)
+    return Polygons(
+        geojson=geojson(collection),
+        codes=frozenset(f["properties"]["code"] for f in collection["features"]),
+    )
+
+
 def polygons(config):
     """The Polygons of this configuration, built once per file version; None
     when DATA_DIR has no commune file."""
-    found = file_key(config)
-    if found is None:
-        return None
-    path, key = found
-    territory = key[3]
-    entry = _cache.get(key)
-    if entry is None:
-        collection = territory_polygons(path, territory)
-        data = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
-        data = data.encode()
-        entry = Polygons(
-            data=data,
-            gz=gzip.compress(data, compresslevel=9, mtime=0),
-            version=hashlib.sha256(data).hexdigest()[:12],
-            codes=frozenset(f["properties"]["code"] for f in collection["features"]),
-        )
-        with _lock:
-            _cache[key] = entry
-    return entry
+    return once_per_file(config, _cache, _build)
 
 
 def polygons_url(config, endpoint):
@@ -114,15 +97,13 @@ def polygons_url(config, endpoint):
     entry = polygons(config)
     if entry is None:
         return None, frozenset()
-    return url_for(endpoint, v=entry.version), entry.codes
+    return url_for(endpoint, v=entry.geojson.version), entry.codes
 
 
 def send_polygons():
     """The territory's commune polygons as GeoJSON, gzipped when accepted."""
     entry = polygons(current_app.config)
-    if entry is None:
-        abort(404)
-    return answer(entry.data, entry.gz, "application/geo+json", entry.version)
+    return serve(entry.geojson if entry else None)
 
 
 def service_points(coverage, need):
@@ -140,9 +121,9 @@ def service_points(coverage, need):
 
     points = []
     for s in coverage.services:
-        if need not in s.besoins or s.remote or s.latitude is None:
+        if need not in s.besoins or s.remote:
             continue
-        if s.longitude is None:
+        if s.latitude is None or s.longitude is None:
             continue
         if any(covers(k) for k in ({zone_key(z) for z in s.zones} or {"*"})):
             points.append(

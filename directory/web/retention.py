@@ -1,7 +1,9 @@
-"""Anonymise old orientations without waiting for a cron (issue 14).
+"""Personal data and anonymous counts past their delay, without waiting for a
+cron (issues 14 and 15).
 
 The first request a process serves runs `orientations.purge` with the setting
-ORIENTATION_RETENTION_DAYS and the app's clock, then again at most once a day,
+ORIENTATION_RETENTION_DAYS and `coverage.searchlog.purge` with
+SEARCH_LOG_MONTHS, with the app's clock, then again at most once a day,
 so that a worker running for months still keeps the promise of the page
 « Données personnelles ». A failure is logged and the request goes on: it never
 turns into an error page. `flask purge-orientations` does the same on demand.
@@ -13,12 +15,13 @@ import threading
 
 from flask import current_app
 
+from ..coverage import searchlog
 from ..db import get_db
 from ..orientations.purge import purge
 from .context import clock
 
 log = logging.getLogger(__name__)
-KEY = "orientation_purge"
+KEY = "purges"  # the state of the daily purges
 INTERVAL = datetime.timedelta(days=1)
 
 
@@ -45,21 +48,30 @@ def purge_when_due():
             return
         # Marked first: a failing purge is not retried on every request.
         state.last = now
-        try:
-            count = purge(
-                get_db(),
-                now=now,
-                days=current_app.config["ORIENTATION_RETENTION_DAYS"],
-            )
-        except Exception as exc:  # noqa: BLE001 - never an error page for this
-            log.warning(
-                "Anonymisation des orientations impossible : %s (%s)",
-                type(exc).__name__,
-                exc,
-            )
-        else:
-            if count:
-                log.info("%d orientation(s) anonymisée(s).", count)
+        config = current_app.config
+        _attempt(
+            "Anonymisation des orientations impossible",
+            "%d orientation(s) anonymisée(s).",
+            lambda db: purge(db, now=now, days=config["ORIENTATION_RETENTION_DAYS"]),
+        )
+        _attempt(
+            "Effacement des comptes de recherche impossible",
+            "%d compte(s) de recherche effacé(s).",
+            lambda db: searchlog.purge(
+                db, now=now, months=int(config.get("SEARCH_LOG_MONTHS", 13))
+            ),
+        )
+
+
+def _attempt(failure, success, run):
+    """Run one purge on the database; a failure is logged, never raised."""
+    try:
+        count = run(get_db())
+    except Exception as exc:  # noqa: BLE001 - never an error page for this
+        log.warning("%s : %s (%s)", failure, type(exc).__name__, exc)
+    else:
+        if count:
+            log.info(success, count)
 
 
 def init_app(app):

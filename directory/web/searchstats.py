@@ -1,10 +1,8 @@
 """Counting searches for « Où l'aide manque » (issue 15): the first page of each
 search (`/recherche`, `/api/services`) adds one anonymous count to the app's
 coverage.searchlog.SearchLog, written in batches (SEARCH_LOG_WRITE_SECONDS,
-60 by default) with the counts older than SEARCH_LOG_MONTHS (13) deleted then.
-A failure to write is logged, never shown: a search always answers."""
-
-import datetime
+60 by default). A failure to write is logged, never shown: a search always
+answers. Old counts are deleted with the other purges (module `retention`)."""
 
 from flask import current_app
 
@@ -12,7 +10,6 @@ from ..coverage import searchlog
 from ..db import get_db
 
 KEY = "searchlog"
-PURGE_EVERY = datetime.timedelta(days=1)
 
 
 def search_log(app):
@@ -21,7 +18,6 @@ def search_log(app):
     if log is None:
         every = float(app.config.get("SEARCH_LOG_WRITE_SECONDS", 60))
         log = app.extensions[KEY] = searchlog.SearchLog(every=every)
-        log.purged = None
     return log
 
 
@@ -36,11 +32,6 @@ def note(query, total, now):
     if not log.due():
         return
     try:
-        db = get_db()
-        log.write(db)
-        if log.purged is None or now - log.purged >= PURGE_EVERY:
-            months = int(app.config.get("SEARCH_LOG_MONTHS", 13))
-            searchlog.purge(db, now=now, months=months)
-            log.purged = now
+        log.write(get_db())
     except Exception:  # the count waits for the next write; the search answers
         app.logger.warning("Comptage des recherches : écriture impossible.")

@@ -41,13 +41,6 @@ def fetch(db, ids):
     return {row["id"]: row for row in rows}
 
 
-def items(value):
-    """The documents to bring as a list (a list already, or one text)."""
-    if isinstance(value, list | tuple):
-        return [item for item in value if item]
-    return [value] if value else []
-
-
 def place_for(db, commune):
     """(Place or None, error or None) of the `commune` parameter."""
     commune = (commune or "").strip()
@@ -59,20 +52,17 @@ def place_for(db, commune):
         return None, exc
 
 
-def entry(db, row, now, place, gazetteer):
+def entry(row, periods, now, place, gazetteer):
     """A selected service as the page, the print and the texts show it, its
-    temporary closures and exceptional hours included."""
-    periods = closures.of_service(db, row["id"], today_of(now))
+    temporary closures and exceptional hours (`periods`) included."""
     service = fiche.describe(row, now=now, gazetteer=gazetteer, periods=periods)
     horaires = row.get("horaires")
-    service["statut_du_jour"] = service["horaires_statut"]
     if periods:  # today's hours as the closures make them
         horaires = effective_hours(horaires, periods) or horaires
     service["aujourdhui"] = text.today_hours(horaires, now)
     service["url_complete"] = url_for(
         "public.service", service_id=row["id"], _external=True
     )
-    service["a_apporter"] = items(service.get("justificatifs"))
     km = None
     if place and row.get("latitude") is not None and row.get("longitude") is not None:
         km = distance_km(
@@ -101,6 +91,7 @@ def selection():
     place, error = place_for(db, request.args.get("commune", "")[:1000])
     now = clock()
     rows = fetch(db, ids)
+    periods = closures.of_services(db, rows, today_of(now))
     gazetteer = get_gazetteer(db)
     services, gone = [], []
     for service_id in ids:
@@ -108,7 +99,8 @@ def selection():
         if row is None or row.get("statut") == "ferme":
             gone.append({"id": service_id, "nom": row["nom"] if row else None})
         else:
-            services.append(entry(db, row, now, place, gazetteer))
+            found = periods.get(service_id, [])
+            services.append(entry(row, found, now, place, gazetteer))
     services = ordered(services, place)
     kept = [s["id"] for s in services]
     commune = place.nom if place else None
@@ -137,7 +129,6 @@ def selection():
         mail_href=text.mail_href(text.mail_body(services, shared))
         if services
         else None,
-        imprime_le=text.date_fr(now.date()),
     )
 
 

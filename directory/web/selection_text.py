@@ -173,8 +173,8 @@ def mail_body(services, selection_link):
             lines.append(f"Horaires : {one_line(s['horaires'])}")
         if s.get("horaires_precisions"):
             lines.append(f"  {shorten(s['horaires_precisions'], MAIL_TEXT_MAX)}")
-        if s.get("a_apporter"):
-            bring = " ; ".join(one_line(item) for item in s["a_apporter"])
+        if s.get("justificatifs"):
+            bring = " ; ".join(one_line(item) for item in s["justificatifs"])
             lines.append(f"À apporter : {shorten(bring, MAIL_TEXT_MAX)}")
         lines.append(f"Fiche : {s['url_complete']}")
         blocks.append("\r\n".join(lines))

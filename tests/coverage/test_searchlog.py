@@ -104,7 +104,7 @@ def test_counts_older_than_the_retention_are_purged(logging_app, client):
     assert "2025-11-05T23:00" not in kept and "2025-11-06T00:00" not in kept
     assert {"2026-06-01T08:00", "2026-12-08T10:00"} <= kept
     logging_app.config["SEARCH_LOG_MONTHS"] = 3
-    logging_app.extensions["searchlog"].purged = None
+    logging_app.extensions["purges"].last = None  # a day later
     client.get("/recherche?besoin=alimentation")
     assert {r["heure"] for r in rows(logging_app)} == {"2026-12-08T10:00"}
 

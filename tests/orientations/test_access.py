@@ -18,8 +18,6 @@ from .helpers import (
     OTHER_PRESCRIPTEUR,
     PARTNER,
     PRESCRIPTEUR,
-    Clock,
-    add_prescripteurs,
     logged_in,
     orientation_id,
     send,
@@ -130,13 +128,10 @@ def snapshot(app):
 
 
 @pytest.fixture
-def sent(app, users, smtp_server):
+def sent(app, mailed):
     """One orientation from PRESCRIPTEUR to HALTE (structure of PARTNER)."""
-    app.config["CLOCK"] = Clock()
-    smtp_server.configure(app)
-    add_prescripteurs(app)
     number = orientation_id(send(logged_in(app, PRESCRIPTEUR)))
-    smtp_server.messages.clear()
+    mailed.messages.clear()
     return number
 
 

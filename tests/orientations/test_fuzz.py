@@ -14,7 +14,6 @@ from .helpers import (
     HALTE,
     PARTNER,
     PRESCRIPTEUR,
-    Clock,
     add_prescripteurs,
     logged_in,
     orientation_id,
@@ -52,8 +51,7 @@ ACTIONS = ["accepter", "refuser", "prise-en-charge"]
 
 
 @pytest.fixture
-def clients(app, users):
-    app.config["CLOCK"] = Clock()
+def clients(app, users, clock):
     add_prescripteurs(app)
     prescripteur = logged_in(app, PRESCRIPTEUR)
     return {

@@ -15,8 +15,6 @@ from .helpers import (
     HALTE,
     PARTNER,
     PRESCRIPTEUR,
-    Clock,
-    add_prescripteurs,
     link_of,
     logged_in,
     orientation_id,
@@ -38,12 +36,9 @@ def assert_inert(html, where):
 
 
 @pytest.fixture
-def hostile(app, users, smtp_server):
+def hostile(app, mailed):
     """Hostile names on the service, structure and prescripteur; one orientation
     to HALTE (refused with a hostile message) and one to ALLANCHE (signed link)."""
-    app.config["CLOCK"] = Clock()
-    smtp_server.configure(app)
-    add_prescripteurs(app)
     with open_db(app) as db:
         db["users"].update(
             next(db["users"].rows_where("email = ?", [PRESCRIPTEUR]))["id"],
@@ -66,7 +61,7 @@ def hostile(app, users, smtp_server):
         "partner": partner,
         "first": first,
         "second": second,
-        "link": link_of(smtp_server.messages[1]),
+        "link": link_of(mailed.messages[1]),
     }
 
 

@@ -27,7 +27,6 @@ from .helpers import (
     PMI,
     PMI_PHONE,
     PRESCRIPTEUR,
-    Clock,
     add_prescripteurs,
     assert_no_personal_data,
     body_of,
@@ -38,20 +37,6 @@ from .helpers import (
     send,
     words,
 )
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = Clock()
-    return app.config["CLOCK"]
-
-
-@pytest.fixture
-def mailed(app, users, smtp_server, clock):
-    """The app sending its e-mail to the test's SMTP server, with prescripteurs."""
-    smtp_server.configure(app)
-    add_prescripteurs(app)
-    return smtp_server
 
 
 @pytest.fixture

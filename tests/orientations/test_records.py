@@ -24,6 +24,14 @@ def create(db, **values):
     )
 
 
+def answer(db, orientation_id, statut, message=None, *, when=NOW, **by):
+    """records.transition by the partner account 3 unless `par`/`user_id` say."""
+    by = {"par": "partenaire", "user_id": 3, **by}
+    return records.transition(
+        db, orientation_id, statut, message=message, now=when, **by
+    )
+
+
 def test_a_valid_orientation_is_stored_with_its_first_event(db):
     orientation_id = create(db, contact="06.12.34.56.78", consentement="y")
     row = db["orientations"].get(orientation_id)
@@ -97,16 +105,8 @@ def test_the_transitions_follow_the_statuses(db):
     orientation_id = create(db)
     later = NOW + datetime.timedelta(days=2)
 
-    def move(statut, message=None, when=later):
-        return records.transition(
-            db,
-            orientation_id,
-            statut,
-            message=message,
-            par="partenaire",
-            user_id=3,
-            now=when,
-        )
+    def move(statut, message=None):
+        return answer(db, orientation_id, statut, message, when=later)
 
     with pytest.raises(OrientationError, match="déjà « envoyée »"):
         move("prise-en-charge")
@@ -132,15 +132,7 @@ def test_a_refusal_needs_a_message_and_writes_nothing_without(db):
     before = db["orientations"].get(orientation_id)
     for message in (None, "", "  \n "):
         with pytest.raises(OrientationError) as refused:
-            records.transition(
-                db,
-                orientation_id,
-                "refusee",
-                message=message,
-                par="lien",
-                user_id=None,
-                now=NOW,
-            )
+            answer(db, orientation_id, "refusee", message, par="lien", user_id=None)
         assert "Expliquez le refus" in refused.value.errors["message"]
     assert db["orientations"].get(orientation_id) == before
     assert db["orientation_evenements"].count == 1
@@ -156,15 +148,7 @@ def test_a_transition_is_all_or_nothing(db, monkeypatch):
     table = db["orientation_evenements"]
     monkeypatch.setattr(type(table), "insert", broken_insert)
     with pytest.raises(RuntimeError):
-        records.transition(
-            db,
-            orientation_id,
-            "acceptee",
-            message=None,
-            par="partenaire",
-            user_id=3,
-            now=NOW,
-        )
+        answer(db, orientation_id, "acceptee")
     monkeypatch.undo()
     assert db["orientations"].get(orientation_id) == before
     assert db["orientation_evenements"].count == 1
@@ -174,15 +158,7 @@ def test_an_anonymised_orientation_takes_no_answer(db):
     orientation_id = create(db)
     db["orientations"].update(orientation_id, {"anonymise_le": "2027-03-01"})
     with pytest.raises(OrientationError):
-        records.transition(
-            db,
-            orientation_id,
-            "acceptee",
-            message=None,
-            par="partenaire",
-            user_id=3,
-            now=NOW,
-        )
+        answer(db, orientation_id, "acceptee")
 
 
 def test_queries_of_each_side(db):
@@ -201,9 +177,7 @@ def test_queries_of_each_side(db):
     ]
     assert records.received_by(db, set()) == []
     assert records.pending_counts(db, ["epi"]) == {"epi": 1}
-    records.transition(
-        db, first, "acceptee", message=None, par="partenaire", user_id=1, now=NOW
-    )
+    answer(db, first, "acceptee", user_id=1)
     assert records.pending_counts(db, ["epi", "autre"]) == {"autre": 1}
     counts = records.admin_counts(db)
     assert counts["total"] == 2
